@@ -1,0 +1,60 @@
+// Pieces shared by the generic key command files: keys.cc (DEL, RENAME, COPY, OBJECT, ...),
+// expire.cc (EXPIRE, TTL, PERSIST, ...) and scan.cc (KEYS, SCAN, RANDOMKEY).
+#ifndef STASH_SERVER_COMMANDS_KEYS_H_
+#define STASH_SERVER_COMMANDS_KEYS_H_
+
+#include <cctype>
+#include <string_view>
+
+#include "server/command_table.h"
+#include "storage/entry.h"
+
+namespace stash::server {
+
+// Called by RegisterKeyCommands, so the command table needs to know only one generic family.
+void RegisterExpireCommands(CommandTable& table);
+void RegisterScanCommands(CommandTable& table);
+
+namespace keycmd {
+
+// Redis's getObjectTypeName: what TYPE replies and what SCAN ... TYPE compares with.
+inline const char* TypeName(storage::ValueType type) {
+  switch (type) {
+    case storage::ValueType::kString:
+      return "string";
+    case storage::ValueType::kList:
+      return "list";
+    case storage::ValueType::kSet:
+      return "set";
+    case storage::ValueType::kZSet:
+      return "zset";
+    case storage::ValueType::kHash:
+      return "hash";
+  }
+  return "unknown";
+}
+
+// strcasecmp() == 0, as Redis compares option names.
+inline bool EqualsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// What C string functions see of an argument: Redis formats some errors with "%s" and compares
+// option names with strcasecmp, both of which stop at the first NUL byte.
+inline std::string_view UpToNul(std::string_view s) { return s.substr(0, s.find('\0')); }
+
+// Whether an argument names an option, as !strcasecmp(argv[j]->ptr, name) decides it.
+inline bool IsOption(std::string_view arg, std::string_view name) {
+  return EqualsNoCase(UpToNul(arg), name);
+}
+
+}  // namespace keycmd
+}  // namespace stash::server
+
+#endif  // STASH_SERVER_COMMANDS_KEYS_H_

@@ -1,0 +1,186 @@
+#include "server/connection.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "server/watch.h"
+
+namespace stash::server {
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+// Past this much gathered output, write before running more of a long pipeline: bounds the
+// memory one client can make us hold and gets the first replies out sooner.
+constexpr size_t kOutputFlushThreshold = 64 * 1024;
+// Buffers that grew for one huge request or reply are given back after use.
+constexpr size_t kKeepBufferCapacity = 1024 * 1024;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
+  asio::ip::address a = ep.address();
+  std::string host = a.is_v6() && a.to_v6().is_v4_mapped()
+                         ? asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string()
+                         : a.to_string();
+  // Redis writes IPv6 peers as "[addr]:port".
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, Dispatcher& dispatcher)
+    : socket_(std::move(socket)),
+      dispatcher_(dispatcher),
+      server_(dispatcher.server()),
+      reply_(&out_) {}
+
+Connection::~Connection() {
+  if (state_.info) server_.clients.Remove(state_.info->id);
+  if (!state_.watched.empty()) UnwatchAllKeys(server_, dispatcher_.worker_id(), state_);
+}
+
+void Connection::Start() {
+  auto info = std::make_shared<ClientInfo>();
+  info->id = server_.clients.NextId();
+  std::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) info->addr = EndpointText(remote);
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) info->laddr = EndpointText(local);
+  info->fd = static_cast<int>(socket_.native_handle());
+  info->worker = dispatcher_.worker_id();
+  info->created_ms = NowMs();
+  info->last_interaction_ms.store(info->created_ms);
+  std::weak_ptr<Connection> weak = shared_from_this();
+  auto executor = socket_.get_executor();
+  info->kill = [weak, executor]() {
+    asio::post(executor, [weak]() {
+      if (auto self = weak.lock()) self->Close();
+    });
+  };
+  state_.info = info;
+  state_.authenticated = server_.config->requirepass().empty();
+  server_.clients.Add(info);
+
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (server_.config->tcp_keepalive() > 0) {
+    socket_.set_option(asio::socket_base::keep_alive(true), ec);
+  }
+  in_.Resize(kReadChunk);
+  ReadMore();
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  if (state_.info) state_.info->killed.store(true);
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+void Connection::ReadBuffer::Resize(size_t n) {
+  char* p = static_cast<char*>(realloc(data, n));
+  if (p == nullptr) throw std::bad_alloc();
+  data = p;
+  size = n;
+}
+
+void Connection::PrepareReadBuffer() {
+  if (in_begin_ == in_end_) {
+    in_begin_ = in_end_ = 0;
+    if (in_.size > kKeepBufferCapacity) in_.Resize(kReadChunk);
+  } else if (in_begin_ > 0 && in_.size - in_end_ < kReadChunk) {
+    // Keep the partial command, move it to the front: the parser remembers offsets relative to
+    // the command's start, so moving it is safe.
+    memmove(in_.data, in_.data + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_.size - in_end_ >= kReadChunk) return;
+  // Grow geometrically, but never past what the pending command still needs: the room held
+  // stays within twice what the client has really sent, however large a length it announced.
+  size_t grown = std::max(in_end_ + kReadChunk, in_.size * 2);
+  size_t wanted = parser_.bytes_wanted();
+  if (wanted > 0 && in_begin_ + wanted >= in_end_ + kReadChunk) {
+    grown = std::min(grown, in_begin_ + wanted);
+  }
+  in_.Resize(grown);
+}
+
+void Connection::ReadMore() {
+  if (closed_) return;
+  PrepareReadBuffer();
+  auto self = shared_from_this();
+  socket_.async_read_some(
+      asio::buffer(in_.data + in_end_, in_.size - in_end_),
+      [this, self](std::error_code ec, size_t n) {
+        if (ec || closed_) {
+          Close();
+          return;
+        }
+        in_end_ += n;
+        WorkerStats::Bump(dispatcher_.stats().net_input_bytes, n);
+        state_.info->last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+        ProcessInput();
+      });
+}
+
+void Connection::ProcessInput() {
+  parser_.set_max_bulk_len(server_.config->proto_max_bulk_len());
+  reply_.set_resp3(state_.resp3);
+  while (!state_.close_after_reply && out_.size() < kOutputFlushThreshold) {
+    parser_.set_authenticated(state_.authenticated);
+    protocol::ParseStatus status = parser_.Parse(in_.data + in_begin_, in_end_ - in_begin_);
+    if (status == protocol::ParseStatus::kIncomplete) break;
+    if (status == protocol::ParseStatus::kError) {
+      reply_.Error(parser_.error());
+      state_.close_after_reply = true;
+      in_begin_ = in_end_;
+      break;
+    }
+    if (status == protocol::ParseStatus::kCommand) {
+      dispatcher_.Dispatch(state_, reply_, parser_.args());
+      reply_.set_resp3(state_.resp3);
+      if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
+    }
+    in_begin_ += parser_.consumed();
+  }
+  if (!out_.empty()) {
+    WriteOut();
+  } else if (state_.close_after_reply) {
+    Close();
+  } else {
+    ReadMore();
+  }
+}
+
+void Connection::WriteOut() {
+  writing_.swap(out_);
+  out_.clear();
+  WorkerStats::Bump(dispatcher_.stats().net_output_bytes, writing_.size());
+  auto self = shared_from_this();
+  asio::async_write(socket_, asio::buffer(writing_), [this, self](std::error_code ec, size_t) {
+    if (writing_.capacity() > kKeepBufferCapacity) {
+      std::string().swap(writing_);
+    } else {
+      writing_.clear();
+    }
+    if (ec || closed_) {
+      Close();
+      return;
+    }
+    if (state_.close_after_reply) {
+      Close();
+      return;
+    }
+    ProcessInput();
+  });
+}
+
+}  // namespace stash::server

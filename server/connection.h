@@ -1,0 +1,60 @@
+// One client connection, pinned to one worker thread. It reads into a reusable buffer, parses
+// every complete command in it, runs them in order and sends all their replies in one write.
+// Reading and writing alternate: while replies are being written nothing more is read, so a
+// client that never reads its replies only stalls itself.
+#ifndef STASH_SERVER_CONNECTION_H_
+#define STASH_SERVER_CONNECTION_H_
+
+#include <asio.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/reply_builder.h"
+#include "protocol/resp_parser.h"
+#include "server/client_state.h"
+#include "server/dispatcher.h"
+
+namespace stash::server {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::ip::tcp::socket socket, Dispatcher& dispatcher);
+  ~Connection();
+
+  void Start();
+  // Closes the socket; pending operations finish with an error and release the connection.
+  void Close();
+  ClientState& state() { return state_; }
+
+ private:
+  void ReadMore();
+  void ProcessInput();
+  void WriteOut();
+  void PrepareReadBuffer();
+
+  asio::ip::tcp::socket socket_;
+  Dispatcher& dispatcher_;
+  ServerState& server_;
+
+  // The read buffer. Raw malloc memory, not a vector: growing it must not zero-fill (and so
+  // touch) the room a client announced for a large argument but has not sent.
+  struct ReadBuffer {
+    char* data = nullptr;
+    size_t size = 0;
+    ~ReadBuffer() { free(data); }
+    void Resize(size_t n);
+  } in_;
+  size_t in_begin_ = 0;  // first byte not yet consumed by the parser
+  size_t in_end_ = 0;    // end of the bytes read so far
+  std::string out_;      // replies being gathered
+  std::string writing_;  // replies being written (swapped with out_)
+  protocol::RequestParser parser_;
+  protocol::ReplyBuilder reply_;
+  ClientState state_;
+  bool closed_ = false;
+};
+
+}  // namespace stash::server
+
+#endif  // STASH_SERVER_CONNECTION_H_

@@ -1,0 +1,181 @@
+#include "server/dispatcher.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "server/command_context.h"
+#include "server/errors.h"
+#include "server/watch.h"
+
+namespace stash::server {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// printf's "%.*s" stops at a NUL byte; Redis formats these messages with it.
+std::string_view UpToNul(std::string_view s, size_t max) {
+  size_t nul = s.find('\0');
+  if (nul != std::string_view::npos) s = s.substr(0, nul);
+  return s.substr(0, std::min(max, s.size()));
+}
+
+std::string UnknownCommandError(const std::vector<std::string_view>& args) {
+  std::string list;
+  for (size_t i = 1; i < args.size() && list.size() < 128; ++i) {
+    size_t room = 128 - list.size();
+    list += '\'';
+    list += UpToNul(args[i], room);
+    list += "' ";
+  }
+  return "ERR unknown command '" + std::string(UpToNul(args[0], 128)) +
+         "', with args beginning with: " + list;
+}
+
+bool IsMultiControl(const Command* cmd) {
+  std::string_view name = cmd->spec.name;
+  return name == "exec" || name == "discard" || name == "multi" || name == "watch" ||
+         name == "quit" || name == "reset";
+}
+
+}  // namespace
+
+const Command* Dispatcher::Resolve(const std::vector<std::string_view>& args,
+                                   std::string* error) {
+  const Command* cmd = CommandTable::Get().Find(args[0]);
+  if (cmd == nullptr) {
+    *error = UnknownCommandError(args);
+    return nullptr;
+  }
+  if (cmd->is_container() && args.size() >= 2) {
+    const Command* sub = cmd->FindSubcommand(args[1]);
+    if (sub == nullptr) {
+      *error = "ERR unknown subcommand '" + std::string(UpToNul(args[1], 128)) + "'. Try " +
+               cmd->upper_name + " HELP.";
+      return nullptr;
+    }
+    cmd = sub;
+  }
+  return cmd;
+}
+
+static bool ArityOk(const Command* cmd, size_t argc) {
+  int arity = cmd->spec.arity;
+  return arity > 0 ? static_cast<size_t>(arity) == argc : argc >= static_cast<size_t>(-arity);
+}
+
+bool Dispatcher::AddKeyShards(const Command* cmd, const std::vector<std::string_view>& args,
+                              storage::Keyspace& keyspace, int db, ShardLockSet* locks) {
+  const CommandSpec& spec = cmd->spec;
+  if (spec.flags & kExclusive) return false;
+  if (spec.flags & (kNoKeyspace | kShardWalk)) return true;
+  if (spec.first_key <= 0) return true;
+  int argc = static_cast<int>(args.size());
+  int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  if (last >= argc) last = argc - 1;
+  storage::Database& d = keyspace.db(db);
+  for (int i = spec.first_key; i <= last; i += spec.key_step) {
+    locks->Add(db, d.ShardOf(storage::HashKey(args[i])));
+  }
+  return true;
+}
+
+// Redis answers a rejected EXEC (wrong arity, NOAUTH, ...) with EXECABORT and the reason, and
+// discards the transaction (execCommandAbort).
+static std::string ExecAbortError(std::string_view error) {
+  if (error.substr(0, 4) == "ERR ") error.remove_prefix(4);
+  std::string message = "EXECABORT Transaction discarded because of: " + std::string(error);
+  // Shared Redis errors such as NOAUTH end in "\r\n", which the formatter turns into spaces.
+  if (error == errors::kNoAuth) message += "  ";
+  return message;
+}
+
+void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
+                          const std::vector<std::string_view>& args) {
+  std::string error;
+  const Command* cmd = Resolve(args, &error);
+  if (cmd != nullptr && !ArityOk(cmd, args.size())) {
+    error = errors::WrongArity(cmd->full_name());
+    WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+    cmd = nullptr;
+  }
+  if (cmd != nullptr && !client.authenticated && !(cmd->spec.flags & kNoAuth)) {
+    error = errors::kNoAuth;
+    WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+    cmd = nullptr;
+  }
+  if (cmd != nullptr && client.in_multi && (cmd->spec.flags & kNoMulti)) {
+    error = "ERR Command not allowed inside a transaction";
+    WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+    cmd = nullptr;
+  }
+  if (cmd == nullptr) {
+    WorkerStats::Bump(stats_.error_replies);
+    const Command* named = CommandTable::Get().Find(args[0]);
+    if (named != nullptr && std::string_view(named->spec.name) == "exec") {
+      client.in_multi = false;
+      client.multi_error = false;
+      client.queued.clear();
+      if (client.info) client.info->multi.store(-1);
+      UnwatchAllKeys(server_, worker_id_, client);
+      reply.Error(ExecAbortError(error));
+      return;
+    }
+    // Redis discards a transaction whose queueing saw a rejected command.
+    if (client.in_multi) client.multi_error = true;
+    reply.Error(error);
+    return;
+  }
+  if (client.info) client.info->last_command.store(cmd, std::memory_order_relaxed);
+
+  if (client.in_multi && !IsMultiControl(cmd)) {
+    client.queued.emplace_back(args.begin(), args.end());
+    if (client.info) client.info->multi.store(static_cast<int>(client.queued.size()));
+    reply.SimpleString("QUEUED");
+    return;
+  }
+
+  if (cmd->spec.flags & kExclusive) {
+    server_.exec_lock.LockExclusive();
+    RunLocked(client, reply, cmd, args, /*exclusive=*/true);
+    server_.exec_lock.UnlockExclusive();
+    return;
+  }
+  if (cmd->spec.flags & kNoKeyspace) {
+    // Needs no lock, or takes its own (EXEC, UNWATCH).
+    RunLocked(client, reply, cmd, args, /*exclusive=*/false);
+    return;
+  }
+  server_.exec_lock.LockShared(worker_id_);
+  ShardLockSet locks(server_.keyspace);
+  AddKeyShards(cmd, args, server_.keyspace, client.db, &locks);
+  locks.Lock();
+  RunLocked(client, reply, cmd, args, /*exclusive=*/false);
+  locks.Unlock();
+  server_.exec_lock.UnlockShared(worker_id_);
+}
+
+void Dispatcher::RunLocked(ClientState& client, protocol::ReplyBuilder& reply,
+                           const Command* cmd, const std::vector<std::string_view>& args,
+                           bool exclusive) {
+  auto start = std::chrono::steady_clock::now();
+  CommandContext ctx(args, reply, client, server_, stats_, cmd, NowMs(), exclusive);
+  ctx.dispatcher = this;
+  cmd->spec.handler(ctx);
+  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  CommandStats& cs = stats_.per_command[cmd->id];
+  WorkerStats::Bump(stats_.commands_processed);
+  WorkerStats::Bump(cs.calls);
+  WorkerStats::Bump(cs.usec, static_cast<uint64_t>(usec));
+  if (ctx.failed) {
+    WorkerStats::Bump(cs.failed_calls);
+    WorkerStats::Bump(stats_.error_replies);
+  }
+}
+
+}  // namespace stash::server

@@ -1,0 +1,50 @@
+// Runs one parsed command for one client: looks it up, checks arity and authentication, queues
+// it inside MULTI, takes the locks its table entry asks for, calls the handler and counts it.
+#ifndef STASH_SERVER_DISPATCHER_H_
+#define STASH_SERVER_DISPATCHER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/reply_builder.h"
+#include "server/client_state.h"
+#include "server/command_table.h"
+#include "server/exec_lock.h"
+#include "server/server_state.h"
+
+namespace stash::server {
+
+class Dispatcher {
+ public:
+  Dispatcher(ServerState& server, int worker_id)
+      : server_(server), worker_id_(worker_id), stats_(*server.worker_stats[worker_id]) {}
+
+  void Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
+                const std::vector<std::string_view>& args);
+
+  // Resolves argv to a command or subcommand. On failure writes Redis's error into *error.
+  static const Command* Resolve(const std::vector<std::string_view>& args, std::string* error);
+
+  // Adds the shards of cmd's keys in database db to locks. Returns false when the command's
+  // locking cannot be described by its keys (it must run exclusively).
+  static bool AddKeyShards(const Command* cmd, const std::vector<std::string_view>& args,
+                           storage::Keyspace& keyspace, int db, ShardLockSet* locks);
+
+  // Runs a resolved command whose locks the caller holds (EXEC uses this).
+  void RunLocked(ClientState& client, protocol::ReplyBuilder& reply, const Command* cmd,
+                 const std::vector<std::string_view>& args, bool exclusive);
+
+  ServerState& server() { return server_; }
+  int worker_id() const { return worker_id_; }
+  WorkerStats& stats() { return stats_; }
+
+ private:
+  ServerState& server_;
+  int worker_id_;
+  WorkerStats& stats_;
+};
+
+}  // namespace stash::server
+
+#endif  // STASH_SERVER_DISPATCHER_H_

@@ -1,0 +1,163 @@
+// The per-key record: one allocation holding header, key and (for strings) the value inline.
+//
+//   byte 0      type (bits 0-2) | has-expiry (bit 3) | raw-string hint (bit 4)
+//   bytes 1-3   24 bits reserved for eviction metadata (LRU clock or LFU counter)
+//   varint      key length
+//   varint      value length
+//   [8 bytes]   absolute expiry in unix ms, present only when has-expiry is set
+//   key bytes, value bytes
+//
+// A 16-byte key with a 24-byte value is 46 bytes (48 in its slab class); a TTL adds 8. Multi-byte
+// fields are read with memcpy, so entries need no alignment.
+#ifndef STASH_STORAGE_ENTRY_H_
+#define STASH_STORAGE_ENTRY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace stash::storage {
+
+enum class ValueType : uint8_t { kString = 0, kList = 1, kSet = 2, kZSet = 3, kHash = 4 };
+
+inline constexpr int64_t kNoExpiry = -1;
+
+// Redis's LRU_CLOCK(): unix time in seconds modulo 2^24. Commands that "access" a key the way
+// Redis's lookupKey does (without LOOKUP_NOTOUCH) store it with Entry::set_meta24, and OBJECT
+// IDLETIME reports the time since then.
+inline constexpr uint32_t kLruClockMax = (1u << 24) - 1;
+inline uint32_t LruClock(int64_t now_ms) {
+  return static_cast<uint32_t>(now_ms / 1000) & kLruClockMax;
+}
+
+namespace entry_layout {
+inline constexpr uint8_t kTypeMask = 0x07;
+inline constexpr uint8_t kHasExpiry = 0x08;
+inline constexpr uint8_t kRawString = 0x10;
+inline constexpr size_t kFixedHeader = 4;
+
+inline size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+inline uint8_t* PutVarint(uint8_t* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+inline const uint8_t* GetVarint(const uint8_t* p, uint64_t* v) {
+  uint64_t result = 0;
+  int shift = 0;
+  while (*p & 0x80) {
+    result |= static_cast<uint64_t>(*p++ & 0x7f) << shift;
+    shift += 7;
+  }
+  result |= static_cast<uint64_t>(*p++) << shift;
+  *v = result;
+  return p;
+}
+inline size_t EntrySize(size_t key_len, size_t value_len, bool has_expiry) {
+  return kFixedHeader + VarintSize(key_len) + VarintSize(value_len) + (has_expiry ? 8 : 0) +
+         key_len + value_len;
+}
+}  // namespace entry_layout
+
+// A non-owning view of an entry. Cheap to copy; invalid once the entry is freed or relocated.
+class Entry {
+ public:
+  Entry() = default;
+  explicit Entry(uint8_t* p) : p_(p) {}
+
+  explicit operator bool() const { return p_ != nullptr; }
+  uint8_t* raw() const { return p_; }
+
+  ValueType type() const { return static_cast<ValueType>(p_[0] & entry_layout::kTypeMask); }
+  bool has_expiry() const { return p_[0] & entry_layout::kHasExpiry; }
+  bool raw_string() const { return p_[0] & entry_layout::kRawString; }
+  void set_raw_string(bool yes) {
+    p_[0] = yes ? (p_[0] | entry_layout::kRawString) : (p_[0] & ~entry_layout::kRawString);
+  }
+
+  uint32_t meta24() const { return p_[1] | (p_[2] << 8) | (p_[3] << 16); }
+  void set_meta24(uint32_t v) {
+    p_[1] = v & 0xff;
+    p_[2] = (v >> 8) & 0xff;
+    p_[3] = (v >> 16) & 0xff;
+  }
+
+  int64_t expiry_ms() const {
+    if (!has_expiry()) return kNoExpiry;
+    int64_t v;
+    memcpy(&v, ExpiryPtr(), 8);
+    return v;
+  }
+  void set_expiry_in_place(int64_t ms) { memcpy(ExpiryPtr(), &ms, 8); }
+  bool ExpiredAt(int64_t now_ms) const { return has_expiry() && expiry_ms() <= now_ms; }
+
+  std::string_view key() const {
+    Fields f = Decode();
+    return {reinterpret_cast<const char*>(f.key), f.key_len};
+  }
+  std::string_view value() const {
+    Fields f = Decode();
+    return {reinterpret_cast<const char*>(f.key + f.key_len), f.value_len};
+  }
+  char* value_data() const {
+    Fields f = Decode();
+    return reinterpret_cast<char*>(f.key + f.key_len);
+  }
+  size_t size() const {
+    Fields f = Decode();
+    return (f.key - p_) + f.key_len + f.value_len;
+  }
+
+  // Writes a header for a new entry at p (sized by EntrySize) and returns the entry.
+  static Entry Init(uint8_t* p, ValueType type, std::string_view key, size_t value_len,
+                    int64_t expiry_ms) {
+    bool has_expiry = expiry_ms != kNoExpiry;
+    p[0] = static_cast<uint8_t>(type) | (has_expiry ? entry_layout::kHasExpiry : 0);
+    p[1] = p[2] = p[3] = 0;
+    uint8_t* q = entry_layout::PutVarint(p + entry_layout::kFixedHeader, key.size());
+    q = entry_layout::PutVarint(q, value_len);
+    if (has_expiry) {
+      memcpy(q, &expiry_ms, 8);
+      q += 8;
+    }
+    memcpy(q, key.data(), key.size());
+    return Entry(p);
+  }
+
+ private:
+  struct Fields {
+    uint8_t* key;
+    size_t key_len;
+    size_t value_len;
+  };
+  Fields Decode() const {
+    uint64_t klen, vlen;
+    const uint8_t* q = entry_layout::GetVarint(p_ + entry_layout::kFixedHeader, &klen);
+    q = entry_layout::GetVarint(q, &vlen);
+    if (has_expiry()) q += 8;
+    return {const_cast<uint8_t*>(q), static_cast<size_t>(klen), static_cast<size_t>(vlen)};
+  }
+  uint8_t* ExpiryPtr() const {
+    uint64_t ignored;
+    const uint8_t* q = entry_layout::GetVarint(p_ + entry_layout::kFixedHeader, &ignored);
+    q = entry_layout::GetVarint(q, &ignored);
+    return const_cast<uint8_t*>(q);
+  }
+
+  uint8_t* p_ = nullptr;
+};
+
+}  // namespace stash::storage
+
+#endif  // STASH_STORAGE_ENTRY_H_

@@ -1,0 +1,144 @@
+// One shard's hash table: open addressing with linear probing over 8-byte slots, each holding an
+// entry pointer (low 48 bits) and a 16-bit tag of the key's hash (high 16 bits). No per-key node,
+// no chain pointer: 8 bytes of table per slot, ~11 per key at the average load.
+//
+// A key's home slot is fastrange(local_hash, capacity) = (local_hash * capacity) >> 64, where
+// local_hash is the key's hash shifted left past the shard-selection bits. Because fastrange is
+// monotone in the hash, the table keeps keys in hash order (up to displacement by probing) at
+// every capacity, which is what makes SCAN simple and exact (see Scan below). Capacity need not
+// be a power of two, so the table grows by 1.5x instead of doubling.
+//
+// REQUIRES: external synchronization (the shard mutex).
+#ifndef STASH_STORAGE_ENTRY_TABLE_H_
+#define STASH_STORAGE_ENTRY_TABLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "storage/entry.h"
+
+namespace stash::storage {
+
+class EntryTable {
+ public:
+  static constexpr size_t kNotFound = SIZE_MAX;
+
+  explicit EntryTable(int shard_bits) : shard_bits_(shard_bits) {}
+  EntryTable(const EntryTable&) = delete;
+  EntryTable& operator=(const EntryTable&) = delete;
+  ~EntryTable();
+
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  size_t bytes() const { return capacity_ * sizeof(uint64_t); }
+
+  // The slot holding key, or kNotFound.
+  size_t Find(std::string_view key, uint64_t hash) const;
+  Entry At(size_t slot) const { return Entry(Pointer(slots_[slot])); }
+  // Adds an entry whose key is not present. May grow the table: slot numbers change.
+  void Insert(Entry e, uint64_t hash);
+  // Points slot at a relocated entry with the same key.
+  void Replace(size_t slot, Entry e) { slots_[slot] = (slots_[slot] & kTagMask) | Addr(e); }
+  // Removes the entry at slot (the caller frees it). Later slots may move.
+  void EraseAt(size_t slot);
+  // Drops every slot (the caller has freed the entries) and the slot array.
+  void Clear();
+  void Swap(EntryTable& other);
+
+  // Cursor-based iteration in hash order. `cursor` is a local-hash position (0 = start). Visits
+  // entries whose local hash is >= cursor, whole home slots at a time, until at least `count`
+  // entries were visited or the table ends. Returns true when the table ended; otherwise
+  // *next is the local-hash position to resume at.
+  //
+  // Why this survives resizing between calls: the cursor is a position in hash space, not a
+  // slot number. Every entry with a local hash below the returned cursor has been visited, and
+  // that statement does not depend on the capacity, because the home slot of every key is a
+  // monotone function of its hash at any capacity. So a key present for the whole scan is
+  // returned at least once however the table grows or shrinks; keys may repeat only when their
+  // hash equals the cursor exactly.
+  template <typename Visit>
+  bool Scan(uint64_t cursor, size_t count, uint64_t* next, Visit&& visit) const;
+
+  // Visits every entry (in slot order). The callback must not modify the table.
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    for (size_t i = 0; i < capacity_; ++i) {
+      if (slots_[i] != 0) visit(Entry(Pointer(slots_[i])));
+    }
+  }
+
+  // A slot chosen from r (any 64-bit number) that holds an entry; table must be non-empty.
+  size_t SlotNear(uint64_t r) const;
+
+ private:
+  static constexpr uint64_t kTagMask = 0xffffULL << 48;
+  static uint64_t Addr(Entry e) { return reinterpret_cast<uint64_t>(e.raw()); }
+  static uint8_t* Pointer(uint64_t slot) {
+    return reinterpret_cast<uint8_t*>(slot & ~kTagMask);
+  }
+  static uint64_t Tag(uint64_t hash) { return (hash & 0xffff) << 48; }
+  uint64_t Local(uint64_t hash) const { return shard_bits_ ? hash << shard_bits_ : hash; }
+  static size_t Home(uint64_t local, size_t capacity) {
+    return static_cast<size_t>((static_cast<unsigned __int128>(local) * capacity) >> 64);
+  }
+  size_t HomeOfSlot(size_t slot) const;
+  uint64_t LocalOfSlot(size_t slot) const;
+  void Resize(size_t new_capacity);
+
+  uint64_t* slots_ = nullptr;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+  int shard_bits_;
+};
+
+template <typename Visit>
+bool EntryTable::Scan(uint64_t cursor, size_t count, uint64_t* next, Visit&& visit) const {
+  if (size_ == 0) return true;
+  const size_t n = capacity_;
+  const size_t first = Home(cursor, n);
+  size_t visited = 0;
+  size_t walked = 0;
+  size_t last = n - 1;  // the last home slot whose entries this call covers
+  // Phase 1: walk slots from the cursor's home; an entry at slot p with home in [first, p] is
+  // ours. Stop after a slot once enough entries were seen (or enough slots walked).
+  for (size_t p = first; p < n; ++p) {
+    if (slots_[p] != 0) {
+      uint64_t local = LocalOfSlot(p);
+      size_t home = Home(local, n);
+      if (home >= first && home <= p && (home != first || local >= cursor)) {
+        visit(Entry(Pointer(slots_[p])));
+        ++visited;
+      }
+    }
+    if (visited >= count || ++walked >= count * 10) {
+      last = p;
+      break;
+    }
+  }
+  // Phase 2: entries whose home is in [first, last] may sit past `last` (displaced by probing,
+  // possibly wrapped to the start); they end at the first empty slot. When the walk wraps back
+  // into [first, last], an entry there whose home is in [first, p] was already visited by
+  // phase 1: skip it, or an entry at the start of a table walked to its end would be visited
+  // twice. (Stopping at `first` instead would miss entries wrapped from the end of the table
+  // to slots 0, 1, ... when first is 0.)
+  for (size_t i = 1; i < n; ++i) {
+    size_t p = (last + i) % n;
+    if (slots_[p] == 0) break;
+    uint64_t local = LocalOfSlot(p);
+    size_t home = Home(local, n);
+    bool seen_in_phase1 = p >= first && p <= last && home >= first && home <= p;
+    if (home >= first && home <= last && !seen_in_phase1 && (home != first || local >= cursor)) {
+      visit(Entry(Pointer(slots_[p])));
+    }
+  }
+  if (last + 1 >= n) return true;
+  // The smallest local hash whose home is past `last`: ceil((last + 1) * 2^64 / n).
+  unsigned __int128 boundary = ((static_cast<unsigned __int128>(last + 1) << 64) + n - 1) / n;
+  *next = static_cast<uint64_t>(boundary);
+  return false;
+}
+
+}  // namespace stash::storage
+
+#endif  // STASH_STORAGE_ENTRY_TABLE_H_

@@ -1,0 +1,193 @@
+#include "storage/shard.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "storage/hash.h"
+
+namespace stash::storage {
+
+Entry Shard::Allocate(ValueType type, std::string_view key, size_t value_len,
+                      int64_t expiry_ms) {
+  size_t size = entry_layout::EntrySize(key.size(), value_len, expiry_ms != kNoExpiry);
+  auto* p = static_cast<uint8_t*>(data_.slab.Allocate(size));
+  if (expiry_ms != kNoExpiry) ++data_.expires;
+  return Entry::Init(p, type, key, value_len, expiry_ms);
+}
+
+void Shard::Free(Entry e) {
+  if (e.has_expiry()) --data_.expires;
+  data_.slab.Deallocate(e.raw(), e.size());
+}
+
+size_t Shard::SlotOf(std::string_view key, uint64_t hash, Entry e) const {
+  size_t slot = data_.table.Find(key, hash);
+  return slot;
+}
+
+Entry Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms) {
+  size_t slot = data_.table.Find(key, hash);
+  if (slot == EntryTable::kNotFound) return Entry();
+  Entry e = data_.table.At(slot);
+  if (e.ExpiredAt(now_ms)) {
+    data_.table.EraseAt(slot);
+    ++expired_keys_;
+    Touch(key);  // before Free: key may be a view of the entry's own bytes
+    Free(e);
+    return Entry();
+  }
+  return e;
+}
+
+Entry Shard::Peek(std::string_view key, uint64_t hash, int64_t now_ms) const {
+  size_t slot = data_.table.Find(key, hash);
+  if (slot == EntryTable::kNotFound) return Entry();
+  Entry e = data_.table.At(slot);
+  return e.ExpiredAt(now_ms) ? Entry() : e;
+}
+
+Entry Shard::PutUninitialized(std::string_view key, uint64_t hash, ValueType type,
+                              size_t value_len, int64_t expiry_ms) {
+  Entry fresh = Allocate(type, key, value_len, expiry_ms);
+  size_t slot = data_.table.Find(key, hash);
+  if (slot == EntryTable::kNotFound) {
+    data_.table.Insert(fresh, hash);
+    Touch(key);
+  } else {
+    Entry old = data_.table.At(slot);
+    data_.table.Replace(slot, fresh);
+    Touch(key);  // before Free: key may be a view of the old entry's bytes
+    Free(old);
+  }
+  return fresh;
+}
+
+Entry Shard::Put(std::string_view key, uint64_t hash, ValueType type, std::string_view value,
+                 int64_t expiry_ms) {
+  size_t slot = data_.table.Find(key, hash);
+  if (slot != EntryTable::kNotFound) {
+    // Overwrite in place when the layout is unchanged: same value length, same expiry shape.
+    Entry old = data_.table.At(slot);
+    if (old.type() == type && old.value().size() == value.size() &&
+        old.has_expiry() == (expiry_ms != kNoExpiry)) {
+      // memmove: value may be this very entry's value (a caller rewriting a key with itself).
+      memmove(old.value_data(), value.data(), value.size());
+      if (expiry_ms != kNoExpiry) old.set_expiry_in_place(expiry_ms);
+      old.set_raw_string(false);
+      Touch(key);
+      return old;
+    }
+  }
+  // Copy the value before the old entry is freed: value may point into it (e.g. a caller that
+  // re-stores a key's own value with a new expiry), and freeing overwrites the entry's first
+  // bytes with the slab free-list link.
+  Entry fresh = Allocate(type, key, value.size(), expiry_ms);
+  memcpy(fresh.value_data(), value.data(), value.size());
+  if (slot == EntryTable::kNotFound) {
+    data_.table.Insert(fresh, hash);
+    Touch(key);
+  } else {
+    Entry old = data_.table.At(slot);
+    data_.table.Replace(slot, fresh);
+    Touch(key);  // before Free: key may be a view of the old entry's bytes
+    Free(old);
+  }
+  return fresh;
+}
+
+Entry Shard::ResizeValue(std::string_view key, uint64_t hash, Entry e, size_t new_len) {
+  std::string_view old_value = e.value();
+  if (old_value.size() == new_len) {
+    Touch(key);
+    return e;
+  }
+  size_t slot = SlotOf(key, hash, e);
+  Entry fresh = Allocate(e.type(), key, new_len, e.expiry_ms());
+  memcpy(fresh.value_data(), old_value.data(), std::min(old_value.size(), new_len));
+  fresh.set_raw_string(e.raw_string());
+  fresh.set_meta24(e.meta24());
+  data_.table.Replace(slot, fresh);
+  Touch(key);  // before Free: key may be a view of e's bytes
+  Free(e);
+  return fresh;
+}
+
+Entry Shard::SetExpiry(std::string_view key, uint64_t hash, Entry e, int64_t expiry_ms) {
+  Touch(key);
+  if (e.has_expiry() == (expiry_ms != kNoExpiry)) {
+    if (expiry_ms != kNoExpiry) e.set_expiry_in_place(expiry_ms);
+    return e;
+  }
+  size_t slot = SlotOf(key, hash, e);
+  std::string_view value = e.value();
+  Entry fresh = Allocate(e.type(), key, value.size(), expiry_ms);
+  memcpy(fresh.value_data(), value.data(), value.size());
+  fresh.set_raw_string(e.raw_string());
+  fresh.set_meta24(e.meta24());
+  data_.table.Replace(slot, fresh);
+  Free(e);
+  return fresh;
+}
+
+bool Shard::Erase(std::string_view key, uint64_t hash, int64_t now_ms) {
+  size_t slot = data_.table.Find(key, hash);
+  if (slot == EntryTable::kNotFound) return false;
+  Entry e = data_.table.At(slot);
+  bool live = !e.ExpiredAt(now_ms);
+  if (!live) ++expired_keys_;
+  data_.table.EraseAt(slot);
+  Touch(key);  // before Free: key may be a view of the entry's own bytes (eviction, expiry)
+  Free(e);
+  return live;
+}
+
+void Shard::Clear() {
+  TouchExisting(data_);
+  data_.table.ForEach([this](Entry e) {
+    size_t size = e.size();
+    if (size > SlabAllocator::kMaxSlabSize) data_.slab.Deallocate(e.raw(), size);
+  });
+  data_.slab.ReleaseAll();
+  data_.table.Clear();
+  data_.expires = 0;
+}
+
+void Shard::SwapContents(Shard& other) {
+  TouchExisting(other.data_);
+  other.TouchExisting(data_);
+  data_.table.Swap(other.data_.table);
+  data_.slab.Swap(other.data_.slab);
+  std::swap(data_.expires, other.data_.expires);
+}
+
+void Shard::TouchSlow(std::string_view key) {
+  auto [first, last] = watchers_.equal_range(std::string(key));
+  for (auto it = first; it != last; ++it) it->second->dirty.store(true);
+}
+
+void Shard::TouchExisting(const Data& also) {
+  // Redis marks a watched key on FLUSHDB/SWAPDB only when it exists in one of the databases.
+  for (auto& [key, state] : watchers_) {
+    uint64_t hash = HashKey(key);
+    if (data_.table.Find(key, hash) != EntryTable::kNotFound ||
+        also.table.Find(key, hash) != EntryTable::kNotFound) {
+      state->dirty.store(true);
+    }
+  }
+}
+
+void Shard::AddWatch(std::string_view key, std::shared_ptr<WatchState> state) {
+  watchers_.emplace(std::string(key), std::move(state));
+}
+
+void Shard::RemoveWatch(std::string_view key, const WatchState* state) {
+  auto [first, last] = watchers_.equal_range(std::string(key));
+  for (auto it = first; it != last; ++it) {
+    if (it->second.get() == state) {
+      watchers_.erase(it);
+      return;
+    }
+  }
+}
+
+}  // namespace stash::storage

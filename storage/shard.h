@@ -1,0 +1,114 @@
+// A shard: one lock, one table, one slab allocator, and the WATCH registrations of its keys.
+// Every operation below REQUIRES the caller to hold mutex() (or otherwise exclude all other
+// users of the keyspace, as an exclusive command does). The shard never locks anything itself,
+// so a caller can hold several shards (in index order) for one atomic multi-key command.
+#ifndef STASH_STORAGE_SHARD_H_
+#define STASH_STORAGE_SHARD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "storage/entry.h"
+#include "storage/entry_table.h"
+#include "storage/slab_allocator.h"
+
+namespace stash::storage {
+
+// Set when a watched key is modified; owned by the watching client (MULTI/EXEC's WATCH).
+struct WatchState {
+  std::atomic<bool> dirty{false};
+};
+
+class Shard {
+ public:
+  explicit Shard(int shard_bits) : data_(shard_bits) {}
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+  ~Shard() { Clear(); }
+
+  std::mutex& mutex() { return mu_; }
+
+  // The live entry for key, or an empty Entry. An entry whose TTL has passed is deleted here
+  // (lazy expiry) and counted in expired_keys().
+  Entry Find(std::string_view key, uint64_t hash, int64_t now_ms);
+  // Like Find but never deletes: an expired entry is reported as absent.
+  Entry Peek(std::string_view key, uint64_t hash, int64_t now_ms) const;
+  // The stored entry whether or not its TTL has passed.
+  Entry FindRaw(std::string_view key, uint64_t hash) const {
+    size_t slot = data_.table.Find(key, hash);
+    return slot == EntryTable::kNotFound ? Entry() : data_.table.At(slot);
+  }
+
+  // Creates or replaces key with a value of the given type and bytes.
+  Entry Put(std::string_view key, uint64_t hash, ValueType type, std::string_view value,
+            int64_t expiry_ms);
+  // Same, but leaves value_len bytes for the caller to fill through value_data().
+  Entry PutUninitialized(std::string_view key, uint64_t hash, ValueType type, size_t value_len,
+                         int64_t expiry_ms);
+  // Gives e (found under key) a value of new_len bytes keeping the first min(old, new) bytes,
+  // its type and expiry; relocates it when the size changes. Returns the entry to use from now.
+  Entry ResizeValue(std::string_view key, uint64_t hash, Entry e, size_t new_len);
+  // Sets or (with kNoExpiry) removes e's expiry. Returns the entry to use from now.
+  Entry SetExpiry(std::string_view key, uint64_t hash, Entry e, int64_t expiry_ms);
+  // Removes key if present (expired or not); returns whether a live key was removed.
+  bool Erase(std::string_view key, uint64_t hash, int64_t now_ms);
+  // Records that key was modified in place (WATCH).
+  void Touch(std::string_view key) {
+    if (!watchers_.empty()) TouchSlow(key);
+  }
+
+  // Frees every entry. Watched keys that existed are marked modified, as FLUSHDB does.
+  void Clear();
+  // Exchanges contents (not watchers) with another shard of the same index in another
+  // database, as SWAPDB does. Watched keys existing in either are marked modified.
+  void SwapContents(Shard& other);
+
+  size_t size() const { return data_.table.size(); }
+  size_t expires() const { return data_.expires; }
+  // Bytes held for entries and the table.
+  size_t bytes_used() const { return data_.slab.bytes_used() + data_.table.bytes(); }
+  uint64_t expired_keys() const { return expired_keys_; }
+
+  // Hash-ordered cursor iteration; see EntryTable::Scan.
+  template <typename Visit>
+  bool Scan(uint64_t local_cursor, size_t count, uint64_t* next, Visit&& visit) const {
+    return data_.table.Scan(local_cursor, count, next, std::forward<Visit>(visit));
+  }
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    data_.table.ForEach(std::forward<Visit>(visit));
+  }
+  // Some entry (possibly expired), chosen from r; shard must be non-empty.
+  Entry EntryNear(uint64_t r) const { return data_.table.At(data_.table.SlotNear(r)); }
+
+  void AddWatch(std::string_view key, std::shared_ptr<WatchState> state);
+  void RemoveWatch(std::string_view key, const WatchState* state);
+
+ private:
+  struct Data {
+    explicit Data(int shard_bits) : table(shard_bits) {}
+    EntryTable table;
+    SlabAllocator slab;
+    size_t expires = 0;
+  };
+
+  size_t SlotOf(std::string_view key, uint64_t hash, Entry e) const;
+  Entry Allocate(ValueType type, std::string_view key, size_t value_len, int64_t expiry_ms);
+  void Free(Entry e);
+  void TouchSlow(std::string_view key);
+  void TouchExisting(const Data& also);
+
+  std::mutex mu_;
+  Data data_;
+  uint64_t expired_keys_ = 0;
+  std::unordered_multimap<std::string, std::shared_ptr<WatchState>> watchers_;
+};
+
+}  // namespace stash::storage
+
+#endif  // STASH_STORAGE_SHARD_H_

@@ -17,6 +17,7 @@
 namespace stash::server {
 
 struct Command;
+struct Waiter;
 
 struct ClientInfo {
   uint64_t id = 0;
@@ -66,6 +67,12 @@ struct ClientState {
   bool multi_error = false;  // a command was rejected while queuing: EXEC answers EXECABORT
   bool in_exec = false;      // EXEC is running the queued commands
   std::vector<std::vector<std::string>> queued;
+
+  // Blocking commands (see blocking.h): the waiter while blocked, when to give up (unix ms,
+  // 0 = never), and how another thread hands this connection a reply.
+  std::shared_ptr<Waiter> blocked;
+  int64_t block_deadline_ms = 0;
+  std::function<void(std::string)> deliver_reply;
 
   // WATCH.
   std::shared_ptr<storage::WatchState> watch_state;

@@ -63,10 +63,21 @@ class CommandContext {
     failed = true;
     reply.Error(message);
   }
+  // After pushing to key: blocked clients waiting on it get served when this command is done.
+  void KeyReady(std::string_view key);
+
   void Hit() { WorkerStats::Bump(stats.keyspace_hits); }
   void Miss() { WorkerStats::Bump(stats.keyspace_misses); }
 };
 
+}  // namespace stash::server
+
+#include "server/dispatcher.h"
+
+namespace stash::server {
+inline void CommandContext::KeyReady(std::string_view key) {
+  dispatcher->SignalKeyReady(client.db, key);
+}
 }  // namespace stash::server
 
 #endif  // STASH_SERVER_COMMAND_CONTEXT_H_

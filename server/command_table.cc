@@ -36,6 +36,10 @@ CommandTable::CommandTable() {
   RegisterStringCommands(*this);
   RegisterKeyCommands(*this);
   RegisterTransactionCommands(*this);
+  RegisterHashCommands(*this);
+  RegisterListCommands(*this);
+  RegisterSetCommands(*this);
+  RegisterZSetCommands(*this);
 }
 
 void CommandTable::Add(const CommandSpec& spec) {

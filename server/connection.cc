@@ -37,7 +37,8 @@ Connection::Connection(asio::ip::tcp::socket socket, Dispatcher& dispatcher)
     : socket_(std::move(socket)),
       dispatcher_(dispatcher),
       server_(dispatcher.server()),
-      reply_(&out_) {}
+      reply_(&out_),
+      block_timer_(socket_.get_executor()) {}
 
 Connection::~Connection() {
   if (state_.info) server_.clients.Remove(state_.info->id);
@@ -64,6 +65,12 @@ void Connection::Start() {
     });
   };
   state_.info = info;
+  // Another worker that serves this client while it is blocked hands the reply over here.
+  state_.deliver_reply = [weak, executor](std::string reply) {
+    asio::post(executor, [weak, reply = std::move(reply)]() mutable {
+      if (auto self = weak.lock()) self->OnUnblocked(std::move(reply));
+    });
+  };
   state_.authenticated = server_.config->requirepass().empty();
   server_.clients.Add(info);
 
@@ -79,6 +86,11 @@ void Connection::Close() {
   if (closed_) return;
   closed_ = true;
   if (state_.info) state_.info->killed.store(true);
+  if (state_.blocked) {
+    server_.blocking.Remove(state_.blocked);
+    state_.blocked.reset();
+    block_timer_.cancel();
+  }
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -114,12 +126,14 @@ void Connection::PrepareReadBuffer() {
 }
 
 void Connection::ReadMore() {
-  if (closed_) return;
+  if (closed_ || reading_) return;
   PrepareReadBuffer();
+  reading_ = true;
   auto self = shared_from_this();
   socket_.async_read_some(
       asio::buffer(in_.data + in_end_, in_.size - in_end_),
       [this, self](std::error_code ec, size_t n) {
+        reading_ = false;
         if (ec || closed_) {
           Close();
           return;
@@ -132,6 +146,17 @@ void Connection::ReadMore() {
 }
 
 void Connection::ProcessInput() {
+  if (closed_) return;
+  if (state_.blocked) {
+    // Waiting for a key: send what earlier commands produced, and keep reading (bounded) so a
+    // disconnect is noticed and the client stops waiting.
+    if (!out_.empty() && !write_pending_) {
+      WriteOut();
+    } else if (in_end_ - in_begin_ < kOutputFlushThreshold) {
+      ReadMore();
+    }
+    return;
+  }
   parser_.set_max_bulk_len(server_.config->proto_max_bulk_len());
   reply_.set_resp3(state_.resp3);
   while (!state_.close_after_reply && out_.size() < kOutputFlushThreshold) {
@@ -148,11 +173,17 @@ void Connection::ProcessInput() {
       dispatcher_.Dispatch(state_, reply_, parser_.args());
       reply_.set_resp3(state_.resp3);
       if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
+      if (state_.blocked) {
+        in_begin_ += parser_.consumed();
+        StartBlocking();
+        ProcessInput();
+        return;
+      }
     }
     in_begin_ += parser_.consumed();
   }
   if (!out_.empty()) {
-    WriteOut();
+    if (!write_pending_) WriteOut();  // else the write in flight calls us again when done
   } else if (state_.close_after_reply) {
     Close();
   } else {
@@ -160,12 +191,37 @@ void Connection::ProcessInput() {
   }
 }
 
+void Connection::StartBlocking() {
+  if (state_.block_deadline_ms <= 0) return;
+  auto waiter = state_.blocked;
+  int64_t wait_ms = std::max<int64_t>(0, state_.block_deadline_ms - NowMs());
+  block_timer_.expires_after(std::chrono::milliseconds(wait_ms));
+  auto self = shared_from_this();
+  block_timer_.async_wait([this, self, waiter](std::error_code ec) {
+    if (ec || closed_ || state_.blocked != waiter) return;
+    // Only the one who removes the waiter answers it: a server in another thread may have
+    // served it a moment ago.
+    if (server_.blocking.Remove(waiter)) OnUnblocked(waiter->timeout_reply);
+  });
+}
+
+void Connection::OnUnblocked(std::string reply) {
+  if (closed_) return;
+  state_.blocked.reset();
+  state_.block_deadline_ms = 0;
+  block_timer_.cancel();
+  out_ += reply;
+  if (!write_pending_) ProcessInput();
+}
+
 void Connection::WriteOut() {
   writing_.swap(out_);
   out_.clear();
   WorkerStats::Bump(dispatcher_.stats().net_output_bytes, writing_.size());
+  write_pending_ = true;
   auto self = shared_from_this();
   asio::async_write(socket_, asio::buffer(writing_), [this, self](std::error_code ec, size_t) {
+    write_pending_ = false;
     if (writing_.capacity() > kKeepBufferCapacity) {
       std::string().swap(writing_);
     } else {

@@ -32,6 +32,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ProcessInput();
   void WriteOut();
   void PrepareReadBuffer();
+  void StartBlocking();
+  void OnUnblocked(std::string reply);
 
   asio::ip::tcp::socket socket_;
   Dispatcher& dispatcher_;
@@ -53,6 +55,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   protocol::ReplyBuilder reply_;
   ClientState state_;
   bool closed_ = false;
+  bool reading_ = false;        // an async read is in flight
+  bool write_pending_ = false;  // an async write is in flight
+  asio::steady_timer block_timer_;
 };
 
 }  // namespace stash::server

@@ -95,6 +95,12 @@ static std::string ExecAbortError(std::string_view error) {
 
 void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
                           const std::vector<std::string_view>& args) {
+  DispatchOne(client, reply, args);
+  if (!ready_keys_.empty()) ServeReadyKeys();
+}
+
+void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
+                             const std::vector<std::string_view>& args) {
   std::string error;
   const Command* cmd = Resolve(args, &error);
   if (cmd != nullptr && !ArityOk(cmd, args.size())) {
@@ -155,6 +161,24 @@ void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
   locks.Lock();
   RunLocked(client, reply, cmd, args, /*exclusive=*/false);
   locks.Unlock();
+  server_.exec_lock.UnlockShared(worker_id_);
+}
+
+void Dispatcher::SignalKeyReady(int db, std::string_view key) {
+  if (server_.blocking.empty()) return;
+  std::string k(key);
+  if (server_.blocking.HasWaiters(db, k)) ready_keys_.emplace_back(db, std::move(k));
+}
+
+void Dispatcher::ServeReadyKeys() {
+  // Serving may pop for a waiter whose own command pushes elsewhere (BLMOVE), so loop until no
+  // key is left.
+  server_.exec_lock.LockShared(worker_id_);
+  while (!ready_keys_.empty()) {
+    auto [db, key] = std::move(ready_keys_.back());
+    ready_keys_.pop_back();
+    server_.blocking.ServeKey(server_.keyspace, db, key, NowMs());
+  }
   server_.exec_lock.UnlockShared(worker_id_);
 }
 

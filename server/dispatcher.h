@@ -35,14 +35,23 @@ class Dispatcher {
   void RunLocked(ClientState& client, protocol::ReplyBuilder& reply, const Command* cmd,
                  const std::vector<std::string_view>& args, bool exclusive);
 
+  // Records that key (in db) got data a blocked client may be waiting for; the waiters are
+  // served once the running command has released its locks. Cheap when nobody is blocked.
+  void SignalKeyReady(int db, std::string_view key);
+
   ServerState& server() { return server_; }
   int worker_id() const { return worker_id_; }
   WorkerStats& stats() { return stats_; }
 
  private:
+  void DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
+                   const std::vector<std::string_view>& args);
+  void ServeReadyKeys();
+
   ServerState& server_;
   int worker_id_;
   WorkerStats& stats_;
+  std::vector<std::pair<int, std::string>> ready_keys_;
 };
 
 }  // namespace stash::server

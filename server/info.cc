@@ -306,7 +306,7 @@ void ClientsSection(CommandContext& ctx, InfoWriter& w) {
   w.Field("maxclients", ctx.server.config->maxclients());
   w.Field("client_recent_max_input_buffer", 0);
   w.Field("client_recent_max_output_buffer", 0);
-  w.Field("blocked_clients", 0);
+  w.Field("blocked_clients", static_cast<int64_t>(ctx.server.blocking.blocked_clients()));
   w.Field("tracking_clients", 0);
   w.Field("clients_in_timeout_table", 0);
 }

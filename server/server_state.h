@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "server/blocking.h"
 #include "server/client_state.h"
 #include "server/config.h"
 #include "server/exec_lock.h"
@@ -87,6 +88,7 @@ struct ServerState {
   storage::Keyspace keyspace;
   ExecLock exec_lock;
   ClientRegistry clients;
+  BlockingRegistry blocking;
   std::vector<std::unique_ptr<WorkerStats>> worker_stats;
 
   int64_t start_time_ms = 0;

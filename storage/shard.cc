@@ -15,8 +15,9 @@ Entry Shard::Allocate(ValueType type, std::string_view key, size_t value_len,
   return Entry::Init(p, type, key, value_len, expiry_ms);
 }
 
-void Shard::Free(Entry e) {
+void Shard::Free(Entry e, bool destroy_object) {
   if (e.has_expiry()) --data_.expires;
+  if (destroy_object && e.type() != ValueType::kString) delete ObjectOf(e);
   data_.slab.Deallocate(e.raw(), e.size());
 }
 
@@ -108,7 +109,7 @@ Entry Shard::ResizeValue(std::string_view key, uint64_t hash, Entry e, size_t ne
   fresh.set_meta24(e.meta24());
   data_.table.Replace(slot, fresh);
   Touch(key);  // before Free: key may be a view of e's bytes
-  Free(e);
+  Free(e, /*destroy_object=*/false);  // the object (if any) moved to fresh
   return fresh;
 }
 
@@ -125,7 +126,7 @@ Entry Shard::SetExpiry(std::string_view key, uint64_t hash, Entry e, int64_t exp
   fresh.set_raw_string(e.raw_string());
   fresh.set_meta24(e.meta24());
   data_.table.Replace(slot, fresh);
-  Free(e);
+  Free(e, /*destroy_object=*/false);  // the object (if any) moved to fresh
   return fresh;
 }
 
@@ -141,9 +142,60 @@ bool Shard::Erase(std::string_view key, uint64_t hash, int64_t now_ms) {
   return live;
 }
 
+Entry Shard::PutObject(std::string_view key, uint64_t hash, ValueType type,
+                       std::unique_ptr<CollectionValue> object, int64_t expiry_ms) {
+  CollectionValue* raw = object.release();
+  Entry e = PutUninitialized(key, hash, type, sizeof(raw), expiry_ms);
+  memcpy(e.value_data(), &raw, sizeof(raw));
+  return e;
+}
+
+StoredValue Shard::Take(std::string_view key, uint64_t hash) {
+  size_t slot = data_.table.Find(key, hash);
+  Entry e = data_.table.At(slot);
+  StoredValue v;
+  v.type = e.type();
+  v.expiry_ms = e.expiry_ms();
+  v.raw_string = e.raw_string();
+  if (v.type == ValueType::kString) {
+    v.bytes.assign(e.value());
+  } else {
+    v.object.reset(ObjectOf(e));
+  }
+  data_.table.EraseAt(slot);
+  Touch(key);
+  Free(e, /*destroy_object=*/false);  // ownership went to v
+  return v;
+}
+
+Entry Shard::PutValue(std::string_view key, uint64_t hash, StoredValue value) {
+  Entry e;
+  if (value.type == ValueType::kString) {
+    e = Put(key, hash, ValueType::kString, value.bytes, value.expiry_ms);
+    e.set_raw_string(value.raw_string);
+  } else {
+    e = PutObject(key, hash, value.type, std::move(value.object), value.expiry_ms);
+  }
+  return e;
+}
+
+StoredValue Shard::CopyValue(Entry e) {
+  StoredValue v;
+  v.type = e.type();
+  v.expiry_ms = e.expiry_ms();
+  v.raw_string = e.raw_string();
+  if (v.type == ValueType::kString) {
+    v.bytes.assign(e.value());
+  } else {
+    v.object = ObjectOf(e)->Clone();
+  }
+  return v;
+}
+
 void Shard::Clear() {
   TouchExisting(data_);
   data_.table.ForEach([this](Entry e) {
+    if (e.type() != ValueType::kString) delete ObjectOf(e);
     size_t size = e.size();
     if (size > SlabAllocator::kMaxSlabSize) data_.slab.Deallocate(e.raw(), size);
   });

@@ -16,6 +16,7 @@
 #include "storage/entry.h"
 #include "storage/entry_table.h"
 #include "storage/slab_allocator.h"
+#include "storage/value.h"
 
 namespace stash::storage {
 
@@ -57,6 +58,17 @@ class Shard {
   Entry SetExpiry(std::string_view key, uint64_t hash, Entry e, int64_t expiry_ms);
   // Removes key if present (expired or not); returns whether a live key was removed.
   bool Erase(std::string_view key, uint64_t hash, int64_t now_ms);
+  // Creates or replaces key with a collection value (hash, list, set, sorted set); the entry
+  // takes ownership of the object.
+  Entry PutObject(std::string_view key, uint64_t hash, ValueType type,
+                  std::unique_ptr<CollectionValue> object, int64_t expiry_ms);
+  // Removes key (which must exist) and hands its value over, object included (RENAME, MOVE).
+  StoredValue Take(std::string_view key, uint64_t hash);
+  // Creates or replaces key with a detached value (the other half of RENAME, MOVE, COPY).
+  Entry PutValue(std::string_view key, uint64_t hash, StoredValue value);
+  // A deep copy of e's value (COPY).
+  static StoredValue CopyValue(Entry e);
+
   // Records that key was modified in place (WATCH).
   void Touch(std::string_view key) {
     if (!watchers_.empty()) TouchSlow(key);
@@ -99,7 +111,8 @@ class Shard {
 
   size_t SlotOf(std::string_view key, uint64_t hash, Entry e) const;
   Entry Allocate(ValueType type, std::string_view key, size_t value_len, int64_t expiry_ms);
-  void Free(Entry e);
+  // Frees e's memory and, unless the object moved to another entry, its collection object.
+  void Free(Entry e, bool destroy_object = true);
   void TouchSlow(std::string_view key);
   void TouchExisting(const Data& also);
 

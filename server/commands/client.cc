@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "protocol/numbers.h"
+#include "server/blocking.h"
 #include "server/command_context.h"
 #include "server/commands/client.h"
 #include "server/commands/server_common.h"
@@ -255,7 +256,15 @@ void ClientUnblockCommand(CommandContext& ctx) {
   }
   int64_t id;
   if (!protocol::StringToInt64(args[2], &id)) return ctx.Error(errors::kNotInteger);
-  ctx.reply.Integer(0);
+  std::shared_ptr<Waiter> waiter = ctx.server.blocking.RemoveClient(static_cast<uint64_t>(id));
+  if (!waiter) return ctx.reply.Integer(0);
+  // The blocked client gets its timeout reply, or with ERROR the error Redis sends.
+  if (args.size() == 4 && IsOption(args[3], "error")) {
+    waiter->deliver("-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+  } else {
+    waiter->deliver(waiter->timeout_reply);
+  }
+  ctx.reply.Integer(1);
 }
 
 void ClientHelpCommand(CommandContext& ctx) {

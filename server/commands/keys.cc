@@ -16,6 +16,7 @@
 #include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/errors.h"
+#include "storage/value.h"
 
 namespace stash::server {
 namespace {
@@ -84,15 +85,35 @@ bool DestinationExists(CommandContext& ctx, const KeyRef& src, const KeyRef& dst
   return exists;
 }
 
-// Stores a duplicate of e (type, bytes, expiry, encoding hint) under dst, replacing whatever is
-// there, and gives it a fresh LRU clock as Redis's new (or just looked-up) object has. e may
-// live in dst's shard: Put copies the value before it frees anything.
-// TODO(types): container types will need a deep copy (COPY) or a move of the value (RENAME,
-// MOVE) here instead of a byte copy.
-void StoreCopy(CommandContext& ctx, const KeyRef& dst, Entry e) {
+// Stores a copy of the string entry e (bytes, expiry, encoding hint) under dst, replacing
+// whatever is there. e may live in dst's shard: Put copies the value before it frees anything.
+Entry StoreString(const KeyRef& dst, Entry e) {
   bool raw = e.raw_string();
-  Entry fresh = dst.shard->Put(dst.key, dst.hash, e.type(), e.value(), e.expiry_ms());
+  Entry fresh = dst.shard->Put(dst.key, dst.hash, ValueType::kString, e.value(), e.expiry_ms());
   fresh.set_raw_string(raw);
+  return fresh;
+}
+
+// RENAME and MOVE: src's value, TTL and encoding go to dst (replacing whatever is there) and src
+// is deleted. A collection's object changes owner rather than being copied.
+void MoveValue(CommandContext& ctx, const KeyRef& src, const KeyRef& dst, Entry e) {
+  Entry fresh;
+  if (e.type() == ValueType::kString) {
+    fresh = StoreString(dst, e);
+    src.shard->Erase(src.key, src.hash, ctx.now_ms);
+  } else {
+    fresh = dst.shard->PutValue(dst.key, dst.hash, src.shard->Take(src.key, src.hash));
+  }
+  // The value was just looked up (RENAME, MOVE use lookupKeyWrite): its LRU clock is now.
+  fresh.set_meta24(storage::LruClock(ctx.now_ms));
+}
+
+// COPY: a duplicate of e (a deep copy for collections) under dst, with a fresh LRU clock as
+// Redis's new object has.
+void CopyValue(CommandContext& ctx, const KeyRef& dst, Entry e) {
+  Entry fresh = e.type() == ValueType::kString
+                    ? StoreString(dst, e)
+                    : dst.shard->PutValue(dst.key, dst.hash, storage::Shard::CopyValue(e));
   fresh.set_meta24(storage::LruClock(ctx.now_ms));
 }
 
@@ -150,8 +171,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     return;
   }
   // The destination takes the source's value and TTL (a TTL of its own is dropped).
-  StoreCopy(ctx, dst, e);
-  src.shard->Erase(src.key, src.hash, ctx.now_ms);
+  MoveValue(ctx, src, dst, e);
   if (nx) {
     ctx.reply.Integer(1);
   } else {
@@ -192,7 +212,7 @@ void CopyCommand(CommandContext& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  StoreCopy(ctx, dst, e);
+  CopyValue(ctx, dst, e);
   ctx.reply.Integer(1);
 }
 
@@ -213,8 +233,7 @@ void MoveCommand(CommandContext& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  StoreCopy(ctx, dst, e);
-  src.shard->Erase(src.key, src.hash, ctx.now_ms);
+  MoveValue(ctx, src, dst, e);
   ctx.reply.Integer(1);
 }
 
@@ -238,20 +257,8 @@ const char* StringEncoding(Entry e, int64_t* int_value) {
 
 const char* Encoding(Entry e) {
   int64_t ignored;
-  switch (e.type()) {
-    case ValueType::kString:
-      return StringEncoding(e, &ignored);
-    // TODO(types): the data type files know their small encodings (listpack, intset).
-    case ValueType::kList:
-      return "quicklist";
-    case ValueType::kSet:
-      return "hashtable";
-    case ValueType::kZSet:
-      return "skiplist";
-    case ValueType::kHash:
-      return "hashtable";
-  }
-  return "unknown";
+  if (e.type() == ValueType::kString) return StringEncoding(e, &ignored);
+  return storage::ObjectOf(e)->Encoding();  // each collection knows its own (listpack, ...)
 }
 
 bool LfuPolicy(CommandContext& ctx) {

@@ -18,11 +18,33 @@
 #include "storage/hash.h"
 #include "storage/keyspace.h"
 #include "storage/shard.h"
+#include "storage/value.h"
 
 namespace stash::storage {
 namespace {
 
 constexpr int64_t kNow = 1'700'000'000'000;  // a fixed "current time": no clocks, no sleeps
+
+// A collection value for tests: counts live instances so ownership mistakes show up as leaks
+// or double frees.
+class TestCollection : public CollectionValue {
+ public:
+  explicit TestCollection(std::string payload) : payload(std::move(payload)) { ++live; }
+  ~TestCollection() override { --live; }
+  std::unique_ptr<CollectionValue> Clone() const override {
+    return std::make_unique<TestCollection>(payload);
+  }
+  size_t BytesUsed() const override { return payload.size(); }
+  const char* Encoding() const override { return "test"; }
+  std::string payload;
+  static inline int live = 0;
+};
+
+Entry PutCollection(Shard& s, std::string_view key, std::string payload, ValueType type,
+                    int64_t expiry_ms = kNoExpiry) {
+  return s.PutObject(key, HashKey(key), type, std::make_unique<TestCollection>(payload),
+                     expiry_ms);
+}
 
 // Thin helpers so tests read like the commands they model.
 Entry Put(Shard& s, std::string_view key, std::string_view value,
@@ -59,12 +81,45 @@ TEST_CASE("Put creates a key that Find and Peek return") {
   CHECK_FALSE(Peek(s, "other"));
 }
 
-TEST_CASE("Put keeps the value type it is given") {
+TEST_CASE("PutObject keeps the value type it is given and owns the object") {
+  {
+    Shard s(0);
+    PutCollection(s, "l", "packed-list", ValueType::kList);
+    PutCollection(s, "z", "packed-zset", ValueType::kZSet);
+    CHECK(Find(s, "l").type() == ValueType::kList);
+    CHECK(ObjectAs<TestCollection>(Find(s, "z"))->payload == "packed-zset");
+    CHECK(TestCollection::live == 2);
+    CHECK(Erase(s, "l"));
+    CHECK(TestCollection::live == 1);
+  }
+  CHECK(TestCollection::live == 0);  // the shard's destructor freed the rest
+}
+
+TEST_CASE("Take hands a collection over; PutValue and CopyValue move and clone it") {
   Shard s(0);
-  Put(s, "l", "packed-list", kNoExpiry, ValueType::kList);
-  Put(s, "z", "packed-zset", kNoExpiry, ValueType::kZSet);
-  CHECK(Find(s, "l").type() == ValueType::kList);
-  CHECK(Find(s, "z").type() == ValueType::kZSet);
+  PutCollection(s, "src", "items", ValueType::kSet, kNow + 100);
+  StoredValue v = s.Take("src", HashKey("src"));
+  CHECK_FALSE(Find(s, "src"));
+  CHECK(TestCollection::live == 1);
+  Entry moved = s.PutValue("dst", HashKey("dst"), std::move(v));
+  CHECK(moved.type() == ValueType::kSet);
+  CHECK(moved.expiry_ms() == kNow + 100);
+  StoredValue copy = Shard::CopyValue(moved);
+  CHECK(TestCollection::live == 2);
+  s.PutValue("copy", HashKey("copy"), std::move(copy));
+  CHECK(ObjectAs<TestCollection>(Find(s, "copy"))->payload == "items");
+  s.Clear();
+  CHECK(TestCollection::live == 0);
+}
+
+TEST_CASE("SetExpiry relocating a collection entry keeps its object alive") {
+  Shard s(0);
+  Entry e = PutCollection(s, "h", "fields", ValueType::kHash);
+  Entry timed = s.SetExpiry("h", HashKey("h"), e, kNow + 100);
+  CHECK(TestCollection::live == 1);
+  CHECK(ObjectAs<TestCollection>(timed)->payload == "fields");
+  Put(s, "h", "now a string");  // replacing the collection frees its object
+  CHECK(TestCollection::live == 0);
 }
 
 TEST_CASE("Find deletes an expired entry; Peek only reports it absent") {
@@ -130,7 +185,7 @@ TEST_CASE("Put relocates when the length, the type or the expiry shape changes")
   CHECK(without_ttl.expiry_ms() == kNoExpiry);
   CHECK(s.expires() == 0);
 
-  Entry as_list = Put(s, "k", "wxyz", kNoExpiry, ValueType::kList);
+  Entry as_list = PutCollection(s, "k", "wxyz", ValueType::kList);
   CHECK(as_list.type() == ValueType::kList);
   CHECK(s.size() == 1);
 }
@@ -150,11 +205,11 @@ TEST_CASE("Put may be given a view of the value it replaces") {
 TEST_CASE("PutUninitialized leaves the value for the caller to fill") {
   Shard s(0);
   Put(s, "k", "old");
-  Entry e = s.PutUninitialized("k", HashKey("k"), ValueType::kHash, 5, kNow + 50);
+  Entry e = s.PutUninitialized("k", HashKey("k"), ValueType::kString, 5, kNow + 50);
   memcpy(e.value_data(), "hello", 5);
   Entry found = Find(s, "k");
   CHECK(found.value() == "hello");
-  CHECK(found.type() == ValueType::kHash);
+  CHECK(found.type() == ValueType::kString);
   CHECK(found.expiry_ms() == kNow + 50);
   CHECK(s.size() == 1);
   CHECK(s.expires() == 1);
@@ -192,12 +247,13 @@ TEST_CASE("SetExpiry adds, changes and removes a TTL, keeping value and metadata
 
 TEST_CASE("ResizeValue keeps the common prefix, type, expiry and metadata") {
   Shard s(0);
-  Entry e = Put(s, "k", "abcdef", kNow + 100, ValueType::kList);
+  Entry e = Put(s, "k", "abcdef", kNow + 100);
   e.set_meta24(5);
+  e.set_raw_string(true);
   Entry bigger = s.ResizeValue("k", HashKey("k"), e, 10);
   CHECK(bigger.value().size() == 10);
   CHECK(bigger.value().substr(0, 6) == "abcdef");
-  CHECK(bigger.type() == ValueType::kList);
+  CHECK(bigger.raw_string());
   CHECK(bigger.expiry_ms() == kNow + 100);
   CHECK(bigger.meta24() == 5);
   CHECK(Find(s, "k").raw() == bigger.raw());
@@ -439,9 +495,8 @@ TEST_CASE("random operations with expiries agree with a model") {
       case 1: {
         std::string value(rng() % 40, static_cast<char>('a' + rng() % 26));
         int64_t expiry = rng() % 3 == 0 ? now + static_cast<int64_t>(rng() % 200) : kNoExpiry;
-        ValueType type = rng() % 4 == 0 ? ValueType::kSet : ValueType::kString;
-        s.Put(key, hash, type, value, expiry);
-        model[key] = {value, expiry, type};
+        s.Put(key, hash, ValueType::kString, value, expiry);
+        model[key] = {value, expiry, ValueType::kString};
         break;
       }
       case 2: {

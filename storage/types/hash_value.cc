@@ -1,0 +1,1 @@
+#include "storage/types/hash_value.h"

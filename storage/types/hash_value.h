@@ -1,0 +1,6 @@
+#ifndef STASH_STORAGE_TYPES_HASH_VALUE_H_
+#define STASH_STORAGE_TYPES_HASH_VALUE_H_
+
+#include "storage/value.h"
+
+#endif  // STASH_STORAGE_TYPES_HASH_VALUE_H_

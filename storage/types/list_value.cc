@@ -1,0 +1,1 @@
+#include "storage/types/list_value.h"

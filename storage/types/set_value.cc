@@ -1,0 +1,1 @@
+#include "storage/types/set_value.h"

@@ -1,0 +1,1 @@
+#include "storage/types/zset_value.h"

@@ -631,9 +631,9 @@ std::vector<Directive> BuildTable() {
       Int("acllog-max-len", 0, 0, kLongMax, "128"),
       Special("notify-keyspace-events", 0, "", ParseNotify),
       // Encodings.
-      Int("hash-max-listpack-entries", 0, 0, kLongMax, "512"),
-      Mem("hash-max-listpack-value", 0, 0, kLongMax, "64"),
-      Int("set-max-intset-entries", 0, 0, kLongMax, "512"),
+      Int("hash-max-listpack-entries", 0, 0, kLongMax, "512", &C::hash_max_listpack_entries_),
+      Mem("hash-max-listpack-value", 0, 0, kLongMax, "64", &C::hash_max_listpack_value_),
+      Int("set-max-intset-entries", 0, 0, kLongMax, "512", &C::set_max_intset_entries_),
       Int("zset-max-listpack-entries", 0, 0, kLongMax, "128"),
       Mem("zset-max-listpack-value", 0, 0, kLongMax, "64"),
       Int("list-max-listpack-size", 0, kIntMin, kIntMax, "-2"),

@@ -82,6 +82,10 @@ class Config {
   int lfu_decay_time() const { return lfu_decay_time_.load(); }
   int64_t slowlog_log_slower_than() const { return slowlog_log_slower_than_.load(); }
   int64_t slowlog_max_len() const { return slowlog_max_len_.load(); }
+  // Encoding thresholds of hashes and sets (Redis's hash-max-listpack-*, set-max-intset-entries).
+  int64_t hash_max_listpack_entries() const { return hash_max_listpack_entries_.load(); }
+  int64_t hash_max_listpack_value() const { return hash_max_listpack_value_.load(); }
+  int64_t set_max_intset_entries() const { return set_max_intset_entries_.load(); }
   // The configuration file given at start-up, as an absolute path; "" when started without one
   // (CONFIG REWRITE then fails as Redis's does). INFO reports it as config_file.
   std::string config_file() const {
@@ -111,6 +115,9 @@ class Config {
   std::atomic<int> lfu_decay_time_{1};
   std::atomic<int64_t> slowlog_log_slower_than_{10000};
   std::atomic<int64_t> slowlog_max_len_{128};
+  std::atomic<int64_t> hash_max_listpack_entries_{512};
+  std::atomic<int64_t> hash_max_listpack_value_{64};
+  std::atomic<int64_t> set_max_intset_entries_{512};
 
   mutable std::mutex strings_mu_;
   std::vector<std::string> bind_{"127.0.0.1", "-::1"};

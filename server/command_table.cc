@@ -38,8 +38,10 @@ CommandTable::CommandTable() {
   RegisterTransactionCommands(*this);
   RegisterHashCommands(*this);
   RegisterListCommands(*this);
+  RegisterBlockingListCommands(*this);
   RegisterSetCommands(*this);
   RegisterZSetCommands(*this);
+  RegisterBlockingZSetCommands(*this);
 }
 
 void CommandTable::Add(const CommandSpec& spec) {

@@ -108,8 +108,10 @@ void RegisterKeyCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterListCommands(CommandTable& table);
+void RegisterBlockingListCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
+void RegisterBlockingZSetCommands(CommandTable& table);
 
 }  // namespace stash::server
 

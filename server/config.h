@@ -86,6 +86,11 @@ class Config {
   int64_t hash_max_listpack_entries() const { return hash_max_listpack_entries_.load(); }
   int64_t hash_max_listpack_value() const { return hash_max_listpack_value_.load(); }
   int64_t set_max_intset_entries() const { return set_max_intset_entries_.load(); }
+  // Encoding thresholds of sorted sets (zset-max-listpack-entries / -value).
+  int64_t zset_max_listpack_entries() const { return zset_max_listpack_entries_.load(); }
+  int64_t zset_max_listpack_value() const { return zset_max_listpack_value_.load(); }
+  // Node size of lists (list-max-listpack-size): negative = bytes (-2 = 8 KiB), positive = count.
+  int list_max_listpack_size() const { return list_max_listpack_size_.load(); }
   // The configuration file given at start-up, as an absolute path; "" when started without one
   // (CONFIG REWRITE then fails as Redis's does). INFO reports it as config_file.
   std::string config_file() const {
@@ -118,6 +123,9 @@ class Config {
   std::atomic<int64_t> hash_max_listpack_entries_{512};
   std::atomic<int64_t> hash_max_listpack_value_{64};
   std::atomic<int64_t> set_max_intset_entries_{512};
+  std::atomic<int64_t> zset_max_listpack_entries_{128};
+  std::atomic<int64_t> zset_max_listpack_value_{64};
+  std::atomic<int> list_max_listpack_size_{-2};
 
   mutable std::mutex strings_mu_;
   std::vector<std::string> bind_{"127.0.0.1", "-::1"};

@@ -34,8 +34,14 @@ bool OptionIs(std::string_view opt, std::string_view name) {
 }
 
 // Looks up a key for reading, counting a hit or a miss as Redis's lookupKeyRead does.
+// Refreshes the key's LRU clock (OBJECT IDLETIME, eviction), as Redis's lookups and writes do.
+Entry Stamp(CommandContext& ctx, Entry e) {
+  if (e) e.set_meta24(storage::LruClock(ctx.now_ms));
+  return e;
+}
+
 Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  Entry e = Stamp(ctx, k.shard->Find(k.key, k.hash, ctx.now_ms));
   if (e) {
     ctx.Hit();
   } else {
@@ -188,7 +194,7 @@ void SetGeneric(CommandContext& ctx, unsigned flags, std::string_view value,
     return;
   }
   if ((flags & kSetKeepTtl) && found) expiry = existing.expiry_ms();
-  k.shard->Put(k.key, k.hash, ValueType::kString, value, expiry);
+  Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, value, expiry));
   if (flags & kSetGet) return;
   if (counted) {
     ctx.reply.Integer(1);
@@ -206,9 +212,7 @@ void SetCommand(CommandContext& ctx) {
 
 void SetnxCommand(CommandContext& ctx) { SetGeneric(ctx, kSetNx, ctx.args[2], {}, true); }
 
-void SetexCommand(CommandContext& ctx) {
-  SetGeneric(ctx, kSetEx, ctx.args[3], ctx.args[2], false);
-}
+void SetexCommand(CommandContext& ctx) { SetGeneric(ctx, kSetEx, ctx.args[3], ctx.args[2], false); }
 
 void PsetexCommand(CommandContext& ctx) {
   SetGeneric(ctx, kSetPx, ctx.args[3], ctx.args[2], false);
@@ -218,7 +222,7 @@ void PsetexCommand(CommandContext& ctx) {
 void GetsetCommand(CommandContext& ctx) {
   KeyRef k = ctx.Key(ctx.args[1]);
   if (!GetGeneric(ctx, k)) return;
-  k.shard->Put(k.key, k.hash, ValueType::kString, ctx.args[2], storage::kNoExpiry);
+  Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, ctx.args[2], storage::kNoExpiry));
 }
 
 void GetdelCommand(CommandContext& ctx) {
@@ -294,7 +298,7 @@ void MsetGeneric(CommandContext& ctx, bool nx) {
     KeyRef k = ctx.Key(args[j]);
     // setKey's lookupKeyWrite: lazily expires the old entry (counted in expired_keys).
     if (!nx) k.shard->Find(k.key, k.hash, ctx.now_ms);
-    k.shard->Put(k.key, k.hash, ValueType::kString, args[j + 1], storage::kNoExpiry);
+    Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, args[j + 1], storage::kNoExpiry));
   }
   if (nx) {
     ctx.reply.Integer(1);
@@ -313,7 +317,7 @@ void AppendCommand(CommandContext& ctx) {
   std::string_view tail = ctx.args[2];
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (!e) {
-    k.shard->Put(k.key, k.hash, ValueType::kString, tail, storage::kNoExpiry);
+    Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, tail, storage::kNoExpiry));
     ctx.reply.Integer(static_cast<int64_t>(tail.size()));
     return;
   }
@@ -323,7 +327,7 @@ void AppendCommand(CommandContext& ctx) {
   }
   size_t old_len = e.value().size();
   if (!CheckStringLength(ctx, old_len, tail.size())) return;
-  e = k.shard->ResizeValue(k.key, k.hash, e, old_len + tail.size());
+  e = Stamp(ctx, k.shard->ResizeValue(k.key, k.hash, e, old_len + tail.size()));
   if (!tail.empty()) memcpy(e.value_data() + old_len, tail.data(), tail.size());
   e.set_raw_string(true);
   k.shard->Touch(k.key);
@@ -347,8 +351,7 @@ void StrlenCommand(CommandContext& ctx) {
 // GETRANGE (and SUBSTR): both indexes are parsed before the lookup; a missing key is "".
 void GetrangeCommand(CommandContext& ctx) {
   int64_t start, end;
-  if (!ParseInt64OrReply(ctx, ctx.args[2], &start) ||
-      !ParseInt64OrReply(ctx, ctx.args[3], &end)) {
+  if (!ParseInt64OrReply(ctx, ctx.args[2], &start) || !ParseInt64OrReply(ctx, ctx.args[3], &end)) {
     return;
   }
   KeyRef k = ctx.Key(ctx.args[1]);
@@ -400,7 +403,8 @@ void SetrangeCommand(CommandContext& ctx) {
     }
     if (!CheckStringLength(ctx, offset, value.size())) return;
     end = static_cast<size_t>(offset) + value.size();
-    e = k.shard->PutUninitialized(k.key, k.hash, ValueType::kString, end, storage::kNoExpiry);
+    e = Stamp(
+        ctx, k.shard->PutUninitialized(k.key, k.hash, ValueType::kString, end, storage::kNoExpiry));
     memset(e.value_data(), 0, offset);
   } else {
     if (e.type() != ValueType::kString) {
@@ -415,7 +419,7 @@ void SetrangeCommand(CommandContext& ctx) {
     if (!CheckStringLength(ctx, offset, value.size())) return;
     end = static_cast<size_t>(offset) + value.size();
     if (end > old_len) {
-      e = k.shard->ResizeValue(k.key, k.hash, e, end);
+      e = Stamp(ctx, k.shard->ResizeValue(k.key, k.hash, e, end));
       // Bytes between the old end and the offset read as zeros (sdsgrowzero).
       if (static_cast<size_t>(offset) > old_len) {
         memset(e.value_data() + old_len, 0, offset - old_len);
@@ -452,7 +456,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
   char buf[24];
   size_t n = protocol::FormatInt64(buf, value);
   int64_t expiry = e ? e.expiry_ms() : storage::kNoExpiry;
-  k.shard->Put(k.key, k.hash, ValueType::kString, std::string_view(buf, n), expiry);
+  Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, std::string_view(buf, n), expiry));
   ctx.reply.Integer(value);
 }
 
@@ -504,7 +508,7 @@ void IncrbyfloatCommand(CommandContext& ctx) {
   }
   std::string text = protocol::FormatLongDoubleHuman(value);
   int64_t expiry = e ? e.expiry_ms() : storage::kNoExpiry;
-  k.shard->Put(k.key, k.hash, ValueType::kString, text, expiry);
+  Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, text, expiry));
   ctx.reply.Bulk(text);
 }
 
@@ -547,8 +551,7 @@ void RegisterStringCommands(CommandTable& table) {
              "used by Redis will double the free space available on every reallocation.",
              "write string fast"});
   table.Add({"strlen", 2, kReadonly | kFast, 1, 1, 1, StrlenCommand, "string",
-             "Get the length of the value stored in a key", "2.2.0", "O(1)",
-             "read string fast"});
+             "Get the length of the value stored in a key", "2.2.0", "O(1)", "read string fast"});
   constexpr const char* kGetrangeComplexity =
       "O(N) where N is the length of the returned string. The complexity is ultimately "
       "determined by the returned length, but because creating a substring from an existing "
@@ -566,11 +569,9 @@ void RegisterStringCommands(CommandTable& table) {
              "is O(M) with M being the length of the value argument.",
              "write string slow"});
   table.Add({"incr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, IncrCommand, "string",
-             "Increment the integer value of a key by one", "1.0.0", "O(1)",
-             "write string fast"});
+             "Increment the integer value of a key by one", "1.0.0", "O(1)", "write string fast"});
   table.Add({"decr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, DecrCommand, "string",
-             "Decrement the integer value of a key by one", "1.0.0", "O(1)",
-             "write string fast"});
+             "Decrement the integer value of a key by one", "1.0.0", "O(1)", "write string fast"});
   table.Add({"incrby", 3, kWrite | kDenyOom | kFast, 1, 1, 1, IncrbyCommand, "string",
              "Increment the integer value of a key by the given amount", "1.0.0", "O(1)",
              "write string fast"});

@@ -8,72 +8,7 @@
 
 namespace stash::storage {
 
-namespace listcodec {
-
-bool CanonicalInt(std::string_view s, int64_t* v) {
-  if (s.empty() || s.size() > 20) return false;
-  size_t i = 0;
-  bool negative = s[0] == '-';
-  if (negative && s.size() == 1) return false;
-  if (negative) i = 1;
-  if (s[i] == '0') {
-    // Only "0" itself: "00", "01" and "-0" print back differently.
-    if (s.size() != 1) return false;
-    *v = 0;
-    return true;
-  }
-  uint64_t acc = 0;
-  for (; i < s.size(); ++i) {
-    unsigned d = static_cast<unsigned char>(s[i]) - '0';
-    if (d > 9) return false;
-    if (acc > (UINT64_MAX - d) / 10) return false;
-    acc = acc * 10 + d;
-  }
-  if (negative) {
-    if (acc > uint64_t{1} << 63) return false;
-    *v = static_cast<int64_t>(0 - acc);
-  } else {
-    if (acc > static_cast<uint64_t>(INT64_MAX)) return false;
-    *v = static_cast<int64_t>(acc);
-  }
-  return true;
-}
-
-size_t FormatInt(char* buf, int64_t v) {
-  char tmp[24];
-  uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-  size_t n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + u % 10);
-    u /= 10;
-  } while (u != 0);
-  size_t len = 0;
-  if (v < 0) buf[len++] = '-';
-  while (n > 0) buf[len++] = tmp[--n];
-  return len;
-}
-
-}  // namespace listcodec
-
 namespace {
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-size_t IntSize(int64_t v) {
-  if (v >= 0 && v <= 127) return 1;
-  if (v >= -4096 && v <= 4095) return 2;
-  if (v >= INT16_MIN && v <= INT16_MAX) return 3;
-  if (v >= -(1 << 23) && v < (1 << 23)) return 4;
-  if (v >= INT32_MIN && v <= INT32_MAX) return 5;
-  return 9;
-}
 
 // Allocates at least `want` bytes; *cap receives what malloc really gave (its usable size), so
 // the rounding glibc does anyway becomes spare room.
@@ -85,60 +20,12 @@ uint8_t* AllocBuffer(size_t want, size_t* cap) {
   return static_cast<uint8_t*>(p);
 }
 
-// Nodes of a single-node list take pushes at both ends; more than this many elements in a tail
-// node makes walking it for each RPOP too slow, so its offsets get cached.
+// A tail node holding more than this many elements gets its offsets cached by the first RPOP
+// (walking it for every pop would cost O(node)); smaller ones are simply walked.
 constexpr size_t kTailCacheMinCount = 16;
 constexpr size_t kMinNodeBytes = 16;
 
 }  // namespace
-
-EncodedElement::EncodedElement(std::string_view v) : str_(v) {
-  if (listcodec::CanonicalInt(v, &ival_)) {
-    is_int_ = true;
-    size_ = IntSize(ival_);
-  } else if (v.size() < 64) {
-    size_ = 1 + v.size();
-  } else {
-    size_ = 1 + VarintSize(v.size()) + v.size();
-  }
-}
-
-void EncodedElement::WriteTo(uint8_t* p) const {
-  if (!is_int_) {
-    if (str_.size() < 64) {
-      *p++ = static_cast<uint8_t>(0x80 | str_.size());
-    } else {
-      *p++ = 0xE0;
-      uint64_t len = str_.size();
-      while (len >= 0x80) {
-        *p++ = static_cast<uint8_t>(len | 0x80);
-        len >>= 7;
-      }
-      *p++ = static_cast<uint8_t>(len);
-    }
-    if (!str_.empty()) memcpy(p, str_.data(), str_.size());
-    return;
-  }
-  int64_t v = ival_;
-  switch (size_) {
-    case 1:
-      p[0] = static_cast<uint8_t>(v);
-      return;
-    case 2: {
-      uint64_t u = static_cast<uint64_t>(v) & 0x1FFF;
-      p[0] = static_cast<uint8_t>(0xC0 | (u >> 8));
-      p[1] = static_cast<uint8_t>(u & 0xFF);
-      return;
-    }
-    default: {
-      int n = static_cast<int>(size_) - 1;  // 2, 3, 4 or 8
-      p[0] = static_cast<uint8_t>(0xF0 | (n == 2 ? 0 : n == 3 ? 1 : n == 4 ? 2 : 3));
-      uint64_t u = static_cast<uint64_t>(v);
-      for (int i = 0; i < n; ++i) p[1 + i] = static_cast<uint8_t>(u >> (8 * i));
-      return;
-    }
-  }
-}
 
 // ---- Construction ------------------------------------------------------------------------
 
@@ -149,7 +36,7 @@ ListValue::ListValue(int fill) {
 
 ListValue::~ListValue() {
   for (size_t i = 0; i < nsize_; ++i) std::free(N(i).buf);
-  delete[] nodes_;
+  if (nodes_ != &first_node_) delete[] nodes_;
 }
 
 std::unique_ptr<CollectionValue> ListValue::Clone() const {
@@ -168,8 +55,9 @@ std::unique_ptr<CollectionValue> ListValue::Clone() const {
 }
 
 size_t ListValue::BytesUsed() const {
-  size_t bytes = sizeof(*this) + size_t{ncap_} * sizeof(ListNode) +
-                 tail_offs_.capacity() * sizeof(uint32_t);
+  size_t ring = nodes_ == &first_node_ ? 0 : size_t{ncap_} * sizeof(ListNode);
+  size_t bytes = sizeof(*this) + ring +
+                 (tail_ ? sizeof(*tail_) + tail_->capacity() * sizeof(uint32_t) : 0);
   for (size_t i = 0; i < nsize_; ++i) bytes += N(i).cap;
   return bytes;
 }
@@ -194,12 +82,16 @@ size_t ListValue::NewNodeCapacity(size_t esize) const {
 // ---- The node ring -----------------------------------------------------------------------
 
 ListNode& ListValue::InsertNode(size_t pos) {
-  if (nsize_ == ncap_) {
-    uint32_t cap = ncap_ == 0 ? 1 : ncap_ * 2;
+  if (ncap_ == 0) {
+    // Most lists need a single node: it lives inside the object, no ring allocation.
+    nodes_ = &first_node_;
+    ncap_ = 1;
+  } else if (nsize_ == ncap_) {
+    uint32_t cap = ncap_ * 2;
     ListNode* fresh = new ListNode[cap];
     for (size_t i = 0; i < pos; ++i) fresh[i] = N(i);
     for (size_t i = pos; i < nsize_; ++i) fresh[i + 1] = N(i);
-    delete[] nodes_;
+    if (nodes_ != &first_node_) delete[] nodes_;
     nodes_ = fresh;
     ncap_ = cap;
     nhead_ = 0;
@@ -236,10 +128,14 @@ void ListValue::EraseNode(size_t pos) {
 }
 
 void ListValue::ClearTailCache() {
-  if (tail_offs_.capacity() > 64) {
-    std::vector<uint32_t>().swap(tail_offs_);
-  } else {
-    tail_offs_.clear();
+  tail_.reset();
+}
+
+void ListValue::TrimTailCache() {
+  // After removals at the front of a lone node the cache may name elements that are gone.
+  size_t count = N(nsize_ - 1).count;
+  if (tail_ && tail_->size() > count) {
+    tail_->erase(tail_->begin(), tail_->end() - static_cast<ptrdiff_t>(count));
   }
 }
 
@@ -269,10 +165,12 @@ void ListValue::Relocate(size_t ni, size_t new_cap, size_t gap_off, size_t gap,
   if (ni == nsize_ - 1) ClearTailCache();
 }
 
-// The capacity a node needs to hold `want` bytes, growing by half at a time up to the node
-// size limit (or exactly `want` for an element bigger than that).
+// The capacity a node needs to hold `want` bytes, growing by a quarter at a time up to the node
+// size limit (or exactly `want` for an element bigger than that). Only a list's first node
+// grows this way (later ones get the whole node at once), so the steps stay few while small
+// lists waste little.
 static size_t GrownCapacity(size_t cap, size_t want, size_t limit) {
-  size_t grown = std::max({want, cap + cap / 2, kMinNodeBytes});
+  size_t grown = std::max({want, cap + cap / 4, kMinNodeBytes});
   return std::min(grown, std::max(limit, want));
 }
 
@@ -347,17 +245,23 @@ ListValue::Pos ListValue::Locate(size_t i) const {
   size_t ni;
   if (i < count_ / 2) {
     ni = 0;
-    while (i >= N(ni).count) i -= N(ni).count++ * 0 + N(ni).count, ++ni;
+    while (i >= N(ni).count) {
+      i -= N(ni).count;
+      ++ni;
+    }
   } else {
     size_t from_tail = count_ - 1 - i;  // 0 for the last element
     ni = nsize_ - 1;
-    while (from_tail >= N(ni).count) from_tail -= N(ni).count, --ni;
+    while (from_tail >= N(ni).count) {
+      from_tail -= N(ni).count;
+      --ni;
+    }
     i = N(ni).count - 1 - from_tail;
   }
   const ListNode& n = N(ni);
   size_t distance = n.count - i;  // 1 for the node's last element
-  if (ni == nsize_ - 1 && distance <= tail_offs_.size()) {
-    return {ni, tail_offs_[tail_offs_.size() - distance], i};
+  if (ni == nsize_ - 1 && tail_ && distance <= tail_->size()) {
+    return {ni, (*tail_)[tail_->size() - distance], i};
   }
   return {ni, OffsetOf(n, i), i};
 }
@@ -371,7 +275,7 @@ void ListValue::PushToNode(size_t ni, const EncodedElement& e, bool front) {
     n.begin -= e.size();
     e.WriteTo(n.buf + n.begin);
   } else {
-    if (ni == nsize_ - 1 && !tail_offs_.empty()) tail_offs_.push_back(n.end);
+    if (ni == nsize_ - 1 && tail_) tail_->push_back(static_cast<uint32_t>(n.end));
     e.WriteTo(n.buf + n.end);
     n.end += e.size();
   }
@@ -405,6 +309,7 @@ bool ListValue::Pop(End end, std::string* out) {
     if (n.count == 0) {
       EraseNode(0);
     } else {
+      TrimTailCache();
       MaybeShrink(0);
     }
     return true;
@@ -414,23 +319,24 @@ bool ListValue::Pop(End end, std::string* out) {
   size_t off;
   if (n.count == 1) {
     off = n.begin;
-  } else if (!tail_offs_.empty()) {
-    off = tail_offs_.back();
-  } else if (n.count > kTailCacheMinCount) {
+  } else if (tail_ && !tail_->empty()) {
+    off = tail_->back();
+  } else if (n.count > kTailCacheMinCount && n.cap <= UINT32_MAX) {
     size_t o = n.begin;
-    tail_offs_.reserve(n.count);
+    if (!tail_) tail_ = std::make_unique<std::vector<uint32_t>>();
+    tail_->reserve(n.count);
     for (size_t i = 0; i < n.count; ++i) {
-      tail_offs_.push_back(static_cast<uint32_t>(o));
+      tail_->push_back(static_cast<uint32_t>(o));
       o += listcodec::Decode(n.buf + o).size;
     }
-    off = tail_offs_.back();
+    off = tail_->back();
   } else {
     off = OffsetOf(n, n.count - 1);
   }
   listcodec::Item it = listcodec::Decode(n.buf + off);
   out->assign(listcodec::View(it, buf));
   n.end = off;
-  if (!tail_offs_.empty()) tail_offs_.pop_back();
+  if (tail_ && !tail_->empty()) tail_->pop_back();
   --n.count;
   --count_;
   if (n.count == 0) {
@@ -456,6 +362,7 @@ void ListValue::Erase(End end, size_t k) {
       n.count -= k;
       count_ -= k;
       k = 0;
+      TrimTailCache();
       MaybeShrink(0);
     }
     return;
@@ -470,8 +377,8 @@ void ListValue::Erase(End end, size_t k) {
       continue;
     }
     n.end = Locate(count_ - k).off;
-    if (tail_offs_.size() >= k) {
-      tail_offs_.resize(tail_offs_.size() - k);
+    if (tail_ && tail_->size() >= k) {
+      tail_->resize(tail_->size() - k);
     } else {
       ClearTailCache();
     }

@@ -40,9 +40,68 @@ namespace listcodec {
 
 // True (with *v) when s is exactly how an int64 prints in decimal: optional '-', no '+', no
 // leading zeros, no "-0", within range.
-bool CanonicalInt(std::string_view s, int64_t* v);
+inline bool CanonicalInt(std::string_view s, int64_t* v) {
+  if (s.empty() || s.size() > 20) return false;
+  size_t i = 0;
+  bool negative = s[0] == '-';
+  if (negative && s.size() == 1) return false;
+  if (negative) i = 1;
+  if (s[i] == '0') {
+    // Only "0" itself: "00", "01" and "-0" print back differently.
+    if (s.size() != 1) return false;
+    *v = 0;
+    return true;
+  }
+  uint64_t acc = 0;
+  for (; i < s.size(); ++i) {
+    unsigned d = static_cast<unsigned char>(s[i]) - '0';
+    if (d > 9) return false;
+    if (acc > (UINT64_MAX - d) / 10) return false;
+    acc = acc * 10 + d;
+  }
+  if (negative) {
+    if (acc > uint64_t{1} << 63) return false;
+    *v = static_cast<int64_t>(0 - acc);
+  } else {
+    if (acc > static_cast<uint64_t>(INT64_MAX)) return false;
+    *v = static_cast<int64_t>(acc);
+  }
+  return true;
+}
+
 // Writes v in decimal into buf (at least 21 bytes); returns the length.
-size_t FormatInt(char* buf, int64_t v);
+inline size_t FormatInt(char* buf, int64_t v) {
+  char tmp[24];
+  uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  size_t n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  size_t len = 0;
+  if (v < 0) buf[len++] = '-';
+  while (n > 0) buf[len++] = tmp[--n];
+  return len;
+}
+
+// Encoded sizes: of a varint, and of an integer element.
+inline size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+inline size_t IntSize(int64_t v) {
+  if (v >= 0 && v <= 127) return 1;
+  if (v >= -4096 && v <= 4095) return 2;
+  if (v >= INT16_MIN && v <= INT16_MAX) return 3;
+  if (v >= -(1 << 23) && v < (1 << 23)) return 4;
+  if (v >= INT32_MIN && v <= INT32_MAX) return 5;
+  return 9;
+}
 
 // A decoded element: either a string (str, len) or an integer (ival).
 struct Item {
@@ -107,7 +166,55 @@ class EncodedElement {
   size_t size_ = 0;
 };
 
-// Compares elements with one argument (LPOS, LREM, LINSERT) without decoding them to text: a
+inline EncodedElement::EncodedElement(std::string_view v) : str_(v) {
+  if (listcodec::CanonicalInt(v, &ival_)) {
+    is_int_ = true;
+    size_ = listcodec::IntSize(ival_);
+  } else if (v.size() < 64) {
+    size_ = 1 + v.size();
+  } else {
+    size_ = 1 + listcodec::VarintSize(v.size()) + v.size();
+  }
+}
+
+inline void EncodedElement::WriteTo(uint8_t* p) const {
+  if (!is_int_) {
+    if (str_.size() < 64) {
+      *p++ = static_cast<uint8_t>(0x80 | str_.size());
+    } else {
+      *p++ = 0xE0;
+      uint64_t len = str_.size();
+      while (len >= 0x80) {
+        *p++ = static_cast<uint8_t>(len | 0x80);
+        len >>= 7;
+      }
+      *p++ = static_cast<uint8_t>(len);
+    }
+    if (!str_.empty()) memcpy(p, str_.data(), str_.size());
+    return;
+  }
+  int64_t v = ival_;
+  switch (size_) {
+    case 1:
+      p[0] = static_cast<uint8_t>(v);
+      return;
+    case 2: {
+      uint64_t u = static_cast<uint64_t>(v) & 0x1FFF;
+      p[0] = static_cast<uint8_t>(0xC0 | (u >> 8));
+      p[1] = static_cast<uint8_t>(u & 0xFF);
+      return;
+    }
+    default: {
+      int n = static_cast<int>(size_) - 1;  // 2, 3, 4 or 8
+      p[0] = static_cast<uint8_t>(0xF0 | (n == 2 ? 0 : n == 3 ? 1 : n == 4 ? 2 : 3));
+      uint64_t u = static_cast<uint64_t>(v);
+      for (int i = 0; i < n; ++i) p[1 + i] = static_cast<uint8_t>(u >> (8 * i));
+      return;
+    }
+  }
+}
+
+// Compares elements with one argument (LREM, LINSERT) without decoding them to text: a
 // canonical integer argument can only equal integer-encoded elements and vice versa.
 class ElementMatcher {
  public:
@@ -197,29 +304,40 @@ class ListValue final : public CollectionValue {
   // Inserts an empty node at ring position pos; returns it.
   ListNode& InsertNode(size_t pos);
   void EraseNode(size_t pos);
-  // Space management inside one node (ni is its position, used to decide where spare room
-  // goes). Each may move the contents; offsets are then returned adjusted.
+  // Space inside node ni. These may move its contents (and then drop the tail cache).
+  // Room for `need` bytes before the first element (front) or after the last.
   void RoomAtEdge(size_t ni, size_t need, bool front);
+  // Opens `need` bytes at offset off; returns where the gap starts afterwards.
   size_t MakeGap(size_t ni, size_t off, size_t need);
+  // Moves the contents into a new buffer of new_cap bytes with front_slack bytes before them
+  // and a gap of `gap` bytes (counted as contents) opened at old offset gap_off.
   void Relocate(size_t ni, size_t new_cap, size_t gap_off, size_t gap, size_t front_slack);
-  size_t FrontSlackShare(size_t ni, size_t slack, bool front_push) const;
+  // How much of a node's spare room goes before its contents.
+  size_t FrontSlackShare(size_t ni, size_t slack) const;
   void MaybeShrink(size_t ni);
 
   void PushToNode(size_t ni, const EncodedElement& e, bool front);
+  void NewNodeWith(size_t at, const EncodedElement& e);
   void InsertAt(Pos pos, const EncodedElement& e);
-  void RemoveAt(const Pos& pos);
+  // Removes the element at *pos, leaving pos->off where an element inserted at the same index
+  // goes. Leaves an emptied node in place.
+  void RemoveAt(Pos* pos);
+  size_t RemoveInNode(size_t ni, const ElementMatcher& m, size_t quota, bool from_tail);
   size_t NewNodeCapacity(size_t esize) const;
-  void ClearTailCache() { tail_offs_.clear(); }
+  void ClearTailCache();
+  // Keeps the cache within the tail node's count after removals at its front.
+  void TrimTailCache();
 
   ListNode* nodes_ = nullptr;  // ring buffer of ncap_ (a power of two) slots
+  ListNode first_node_;        // the ring while it has a single slot
   uint32_t ncap_ = 0;
   uint32_t nhead_ = 0;
   uint32_t nsize_ = 0;
   int32_t fill_;
   size_t count_ = 0;
-  // Offsets of the last tail_offs_.size() elements of the tail node, in order; empty when not
-  // known. Valid while the tail node's contents do not move.
-  std::vector<uint32_t> tail_offs_;
+  // Offsets of the last tail_->size() elements of the tail node (never more than it holds), in
+  // order; null or empty when not known. Valid while the tail node's contents do not move.
+  std::unique_ptr<std::vector<uint32_t>> tail_;
 };
 
 template <typename F>

@@ -115,7 +115,9 @@ std::unique_ptr<CollectionValue> SetValue::Clone() const {
   table_->ForEach([&](uint64_t slot) {
     uint64_t hash = SetSlots::Hash(slot);
     uint64_t fresh = slot;
-    if ((slot & SetSlots::kKindMask) == 0) fresh = SetSlots::NewHeap(SetSlots::HeapMember(slot), hash);
+    if ((slot & SetSlots::kKindMask) == 0) {
+      fresh = SetSlots::NewHeap(SetSlots::HeapMember(slot), hash);
+    }
     copy->table_->Insert(fresh, hash);
   });
   return copy;
@@ -195,7 +197,8 @@ void SetValue::IntAdd(int64_t v, uint32_t pos) {
 // above all of them: it goes first or last (Redis's intsetUpgradeAndAdd).
 void SetValue::IntUpgradeAndAdd(int64_t v) {
   uint8_t width = WidthFor(v);
-  uint8_t* data = static_cast<uint8_t*>(Realloc(nullptr, (static_cast<size_t>(int_count_) + 1) * width));
+  size_t bytes = (static_cast<size_t>(int_count_) + 1) * width;
+  uint8_t* data = static_cast<uint8_t*>(Realloc(nullptr, bytes));
   uint32_t offset = v < 0 ? 1 : 0;
   for (uint32_t i = 0; i < int_count_; ++i) SetIntAt(data, width, i + offset, IntAt(i));
   SetIntAt(data, width, v < 0 ? 0 : int_count_, v);

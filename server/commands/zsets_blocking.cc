@@ -1,0 +1,155 @@
+// Blocking sorted-set pops, as Redis 7.0's t_zset.c: BZPOPMIN, BZPOPMAX, BZMPOP. Each first
+// does what ZPOPMIN/ZPOPMAX/ZMPOP would; only when every key is empty does the client block
+// (server/blocking.h). Inside MULTI/EXEC they answer at once with a null array.
+#include <string>
+#include <vector>
+
+#include "protocol/numbers.h"
+#include "server/command_context.h"
+#include "server/commands/blocking_util.h"
+#include "server/errors.h"
+#include "storage/types/zset_value.h"
+
+namespace stash::server {
+namespace {
+
+using storage::Entry;
+using storage::ValueType;
+using storage::ZSetValue;
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Pops from the sorted set at key (its shard locked by the caller). BZPOPMIN/MAX reply
+// [key, member, score]; BZMPOP replies [key, [[member, score], ...]]. False when empty.
+bool PopInto(storage::Database& db, const std::string& key, bool max, int64_t count,
+             bool multi, int64_t now_ms, protocol::ReplyBuilder& reply) {
+  uint64_t hash = storage::HashKey(key);
+  storage::Shard& shard = db.shard(db.ShardOf(hash));
+  Entry e = shard.Find(key, hash, now_ms);
+  if (!e || e.type() != ValueType::kZSet) return false;
+  ZSetValue* zset = storage::ObjectAs<ZSetValue>(e);
+  if (zset->size() == 0) return false;
+  if (multi) {
+    size_t n = std::min<size_t>(static_cast<size_t>(count), zset->size());
+    reply.ArrayHeader(2);
+    reply.Bulk(key);
+    reply.ArrayHeader(n);
+    for (size_t i = 0; i < n; ++i) {
+      auto [member, score] = zset->Pop(max);
+      reply.ArrayHeader(2);
+      reply.Bulk(member);
+      reply.Double(score);
+    }
+  } else {
+    auto [member, score] = zset->Pop(max);
+    reply.ArrayHeader(3);
+    reply.Bulk(key);
+    reply.Bulk(member);
+    reply.Double(score);
+  }
+  shard.Touch(key);
+  if (zset->size() == 0) shard.Erase(key, hash, now_ms);
+  return true;
+}
+
+void BlockingZpop(CommandContext& ctx, size_t first, size_t last, bool max, int64_t count,
+                  bool multi, int64_t deadline_ms) {
+  storage::Database& db = ctx.db();
+  for (size_t i = first; i <= last; ++i) {
+    KeyRef k = ctx.Key(ctx.args[i]);
+    Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+    if (!e) continue;
+    if (e.type() != ValueType::kZSet) return ctx.Error(errors::kWrongType);
+    if (PopInto(db, std::string(k.key), max, count, multi, ctx.now_ms, ctx.reply)) return;
+  }
+  if (!CanBlock(ctx)) return ctx.reply.NullArray();
+  std::vector<std::string> keys;
+  for (size_t i = first; i <= last; ++i) keys.emplace_back(ctx.args[i]);
+  BlockClient(ctx, std::move(keys), {}, deadline_ms,
+              [max, count, multi](storage::Database& d, const std::string& key, int64_t now,
+                                  protocol::ReplyBuilder& reply) {
+                return PopInto(d, key, max, count, multi, now, reply);
+              });
+}
+
+void BzpopminCommand(CommandContext& ctx) {
+  int64_t deadline;
+  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &deadline)) return;
+  BlockingZpop(ctx, 1, ctx.args.size() - 2, false, 1, false, deadline);
+}
+
+void BzpopmaxCommand(CommandContext& ctx) {
+  int64_t deadline;
+  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &deadline)) return;
+  BlockingZpop(ctx, 1, ctx.args.size() - 2, true, 1, false, deadline);
+}
+
+void BzmpopCommand(CommandContext& ctx) {
+  const auto& args = ctx.args;
+  int64_t deadline;
+  if (!ParseBlockingTimeout(ctx, args[1], &deadline)) return;
+  int64_t numkeys;
+  if (!protocol::StringToInt64(args[2], &numkeys) || numkeys < 1) {
+    return ctx.Error("ERR numkeys should be greater than 0");
+  }
+  if (numkeys > static_cast<int64_t>(args.size()) - 4) return ctx.Error(errors::kSyntax);
+  size_t where_idx = 3 + static_cast<size_t>(numkeys);
+  bool max;
+  if (EqualsNoCase(args[where_idx], "min")) {
+    max = false;
+  } else if (EqualsNoCase(args[where_idx], "max")) {
+    max = true;
+  } else {
+    return ctx.Error(errors::kSyntax);
+  }
+  int64_t count = -1;
+  for (size_t j = where_idx + 1; j < args.size(); ++j) {
+    bool more = j + 1 < args.size();
+    if (count == -1 && EqualsNoCase(args[j], "count") && more) {
+      ++j;
+      if (!protocol::StringToInt64(args[j], &count) || count < 1) {
+        return ctx.Error("ERR count should be greater than 0");
+      }
+    } else {
+      return ctx.Error(errors::kSyntax);
+    }
+  }
+  if (count == -1) count = 1;
+  BlockingZpop(ctx, 3, where_idx - 1, max, count, true, deadline);
+}
+
+}  // namespace
+
+void RegisterBlockingZSetCommands(CommandTable& table) {
+  constexpr uint32_t kFlags = kWrite | kNoscript | kFast | kBlocking;
+  table.Add({"bzpopmin", -3, kFlags, 1, -2, 1, BzpopminCommand, "sorted-set",
+             "Remove and return the member with the lowest score from one or more sorted sets, "
+             "or block until one is available",
+             "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.",
+             "write sortedset fast blocking"});
+  table.Add({"bzpopmax", -3, kFlags, 1, -2, 1, BzpopmaxCommand, "sorted-set",
+             "Remove and return the member with the highest score from one or more sorted sets, "
+             "or block until one is available",
+             "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.",
+             "write sortedset fast blocking"});
+  // BZMPOP's keys follow numkeys; locking every argument from the first key on is a safe
+  // superset.
+  table.Add({"bzmpop", -5, kWrite | kNoscript | kBlocking, 3, -1, 1, BzmpopCommand,
+             "sorted-set",
+             "Remove and return members with scores in a sorted set or block until one is "
+             "available",
+             "7.0.0",
+             "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
+             "elements in the sorted set, and M being the number of elements popped.",
+             "write sortedset slow blocking"});
+}
+
+}  // namespace stash::server

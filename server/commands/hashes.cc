@@ -444,7 +444,7 @@ void RegisterHashCommands(CommandTable& table) {
              "Set the string value of a hash field", "2.0.0",
              "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the "
              "command is called with multiple field/value pairs.",
-             "write hash fast"});
+             "write hash fast", nullptr, "RW update"});
   table.Add({"hsetnx", 4, kWrite | kDenyOom | kFast, 1, 1, 1, HsetnxCommand, "hash",
              "Set the value of a hash field, only if the field does not exist", "2.0.0", "O(1)",
              "write hash fast", nullptr, "RW insert"});
@@ -455,7 +455,8 @@ void RegisterHashCommands(CommandTable& table) {
              "O(N) where N is the number of fields being requested.", "read hash fast"});
   table.Add({"hmset", -4, kWrite | kDenyOom | kFast, 1, 1, 1, HsetCommand, "hash",
              "Set multiple hash fields to multiple values", "2.0.0",
-             "O(N) where N is the number of fields being set.", "write hash fast"});
+             "O(N) where N is the number of fields being set.", "write hash fast", nullptr,
+             "RW update"});
   table.Add({"hdel", -3, kWrite | kFast, 1, 1, 1, HdelCommand, "hash",
              "Delete one or more hash fields", "2.0.0",
              "O(N) where N is the number of fields to be removed.", "write hash fast", nullptr,

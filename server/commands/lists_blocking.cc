@@ -9,6 +9,7 @@
 #include "protocol/numbers.h"
 #include "server/blocking.h"
 #include "server/commands/blocking_util.h"
+#include "server/commands/server_common.h"
 #include "server/command_context.h"
 #include "server/errors.h"
 #include "storage/types/list_value.h"
@@ -20,16 +21,6 @@ using storage::Entry;
 using storage::ListValue;
 using storage::ValueType;
 using End = ListValue::End;
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 int ListFill(CommandContext& ctx) {
   int64_t fill = -2;
@@ -139,9 +130,9 @@ void BrpopCommand(CommandContext& ctx) {
 }
 
 bool ParseEnd(std::string_view arg, End* end) {
-  if (EqualsNoCase(arg, "left")) {
+  if (IsOption(arg, "left")) {
     *end = End::kHead;
-  } else if (EqualsNoCase(arg, "right")) {
+  } else if (IsOption(arg, "right")) {
     *end = End::kTail;
   } else {
     return false;
@@ -164,7 +155,7 @@ void BlmpopCommand(CommandContext& ctx) {
   int64_t count = -1;
   for (size_t j = where_idx + 1; j < args.size(); ++j) {
     bool more = j + 1 < args.size();
-    if (count == -1 && EqualsNoCase(args[j], "count") && more) {
+    if (count == -1 && IsOption(args[j], "count") && more) {
       ++j;
       if (!protocol::StringToInt64(args[j], &count) || count < 1) {
         return ctx.Error("ERR count should be greater than 0");

@@ -7,6 +7,7 @@
 #include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/commands/blocking_util.h"
+#include "server/commands/server_common.h"
 #include "server/errors.h"
 #include "storage/types/zset_value.h"
 
@@ -16,16 +17,6 @@ namespace {
 using storage::Entry;
 using storage::ValueType;
 using storage::ZSetValue;
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Pops from the sorted set at key (its shard locked by the caller). BZPOPMIN/MAX reply
 // [key, member, score]; BZMPOP replies [key, [[member, score], ...]]. False when empty.
@@ -103,9 +94,9 @@ void BzmpopCommand(CommandContext& ctx) {
   if (numkeys > static_cast<int64_t>(args.size()) - 4) return ctx.Error(errors::kSyntax);
   size_t where_idx = 3 + static_cast<size_t>(numkeys);
   bool max;
-  if (EqualsNoCase(args[where_idx], "min")) {
+  if (IsOption(args[where_idx], "min")) {
     max = false;
-  } else if (EqualsNoCase(args[where_idx], "max")) {
+  } else if (IsOption(args[where_idx], "max")) {
     max = true;
   } else {
     return ctx.Error(errors::kSyntax);
@@ -113,7 +104,7 @@ void BzmpopCommand(CommandContext& ctx) {
   int64_t count = -1;
   for (size_t j = where_idx + 1; j < args.size(); ++j) {
     bool more = j + 1 < args.size();
-    if (count == -1 && EqualsNoCase(args[j], "count") && more) {
+    if (count == -1 && IsOption(args[j], "count") && more) {
       ++j;
       if (!protocol::StringToInt64(args[j], &count) || count < 1) {
         return ctx.Error("ERR count should be greater than 0");

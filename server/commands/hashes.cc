@@ -379,20 +379,6 @@ void HrandfieldCommand(CommandContext& ctx) {
   ctx.reply.Bulk(field);
 }
 
-// parseScanCursorOrReply: strtoul over the whole argument (up to a NUL byte, as any C string
-// function), so "+5" and "-1" (which wraps) are accepted but a leading space, trailing bytes
-// or overflow are not.
-bool ParseScanCursor(std::string_view arg, uint64_t* cursor) {
-  std::string text(keycmd::UpToNul(arg));
-  if (!text.empty() && isspace(static_cast<unsigned char>(text[0]))) return false;
-  errno = 0;
-  char* end;
-  unsigned long long v = strtoull(text.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *cursor = v;
-  return true;
-}
-
 // HSCAN key cursor [MATCH pattern] [COUNT count], as Redis's scanGenericCommand. The options
 // are parsed only once the key was found to be a hash, as in Redis. A listpack comes back whole
 // with cursor 0; a hashtable's cursor is a position in the table's hash order (see
@@ -400,7 +386,7 @@ bool ParseScanCursor(std::string_view arg, uint64_t* cursor) {
 void HscanCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
   uint64_t cursor;
-  if (!ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
+  if (!keycmd::ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
   HashValue* hash;
   if (!ReadHash(ctx, args[1], &hash)) return;
   if (hash == nullptr) {

@@ -4,6 +4,10 @@
 #define STASH_SERVER_COMMANDS_KEYS_H_
 
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "server/command_table.h"
@@ -52,6 +56,20 @@ inline std::string_view UpToNul(std::string_view s) { return s.substr(0, s.find(
 // Whether an argument names an option, as !strcasecmp(argv[j]->ptr, name) decides it.
 inline bool IsOption(std::string_view arg, std::string_view name) {
   return EqualsNoCase(UpToNul(arg), name);
+}
+
+// Redis's parseScanCursorOrReply, for SCAN, HSCAN, SSCAN and ZSCAN: strtoul in base 10 over
+// the whole argument (up to a NUL byte, like any C string function), so "+5", "-1" (which
+// wraps) and "" (zero) are accepted, but not a leading space, trailing garbage or overflow.
+inline bool ParseScanCursor(std::string_view arg, uint64_t* cursor) {
+  std::string text(UpToNul(arg));
+  if (!text.empty() && isspace(static_cast<unsigned char>(text[0]))) return false;
+  errno = 0;
+  char* end;
+  unsigned long long v = strtoull(text.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE) return false;
+  *cursor = v;
+  return true;
 }
 
 }  // namespace keycmd

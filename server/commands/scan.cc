@@ -46,20 +46,6 @@ void KeysCommand(CommandContext& ctx) {
   ctx.reply.EndDeferredArray(mark, count);
 }
 
-// parseScanCursorOrReply: strtoul in base 10 over the whole argument (up to a NUL byte, like
-// any C string function), so "+5", "-1" (which wraps) and "" (zero) are accepted, but not a
-// leading space, trailing garbage or overflow.
-bool ParseScanCursor(std::string_view arg, uint64_t* cursor) {
-  std::string text(keycmd::UpToNul(arg));
-  if (!text.empty() && isspace(static_cast<unsigned char>(text[0]))) return false;
-  errno = 0;
-  char* end;
-  unsigned long long v = strtoull(text.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *cursor = v;
-  return true;
-}
-
 // A key SCAN visited and kept after MATCH, to be checked for TYPE and expiry once the shard's
 // table is no longer being walked (those checks may delete it).
 struct Candidate {
@@ -77,7 +63,7 @@ struct Candidate {
 void ScanCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
   uint64_t cursor;
-  if (!ParseScanCursor(args[1], &cursor)) return ctx.Error("ERR invalid cursor");
+  if (!keycmd::ParseScanCursor(args[1], &cursor)) return ctx.Error("ERR invalid cursor");
   int64_t count = 10;
   std::string_view pattern;
   bool use_pattern = false;

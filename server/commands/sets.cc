@@ -449,26 +449,13 @@ void SintercardCommand(CommandContext& ctx) {
   SinterGeneric(ctx, 2, static_cast<size_t>(numkeys), false, true, static_cast<uint64_t>(limit));
 }
 
-// parseScanCursorOrReply: strtoul over the whole argument (up to a NUL byte), so "+5" and "-1"
-// (which wraps) are accepted but a leading space, trailing bytes or overflow are not.
-bool ParseScanCursor(std::string_view arg, uint64_t* cursor) {
-  std::string text(keycmd::UpToNul(arg));
-  if (!text.empty() && isspace(static_cast<unsigned char>(text[0]))) return false;
-  errno = 0;
-  char* end;
-  unsigned long long v = strtoull(text.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *cursor = v;
-  return true;
-}
-
 // SSCAN key cursor [MATCH pattern] [COUNT count]: options are parsed once the key is known to
 // be a set, as in Redis. An intset comes back whole with cursor 0; a hashtable's cursor is a
 // position in its hash order (see CompactTable::Scan), valid across resizes.
 void SscanCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
   uint64_t cursor;
-  if (!ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
+  if (!keycmd::ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
   SetValue* set;
   if (!LookupSet(ctx, ctx.Key(args[1]), true, &set)) return;
   if (set == nullptr) {

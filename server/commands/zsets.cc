@@ -438,22 +438,10 @@ void ZrandmemberCommand(CommandContext& ctx) {
 
 // ---- ZSCAN ---------------------------------------------------------------------------------
 
-// parseScanCursorOrReply: strtoull over the C string, no leading space, no overflow.
-bool ParseScanCursor(std::string_view arg, uint64_t* cursor) {
-  std::string text(keycmd::UpToNul(arg));
-  if (!text.empty() && isspace(static_cast<unsigned char>(text[0]))) return false;
-  errno = 0;
-  char* end;
-  unsigned long long v = strtoull(text.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *cursor = v;
-  return true;
-}
-
 void ZscanCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
   uint64_t cursor;
-  if (!ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
+  if (!keycmd::ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
   ZSetValue* z;
   if (!Lookup(ctx, ctx.Key(args[1]), true, &z)) return;
   if (z == nullptr) {

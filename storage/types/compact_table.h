@@ -20,6 +20,8 @@
 #include <string_view>
 #include <utility>
 
+#include "storage/entry.h"
+
 namespace stash::storage::compact {
 
 // Redis's string2ll: optional '-', then digits without leading zeros (or exactly "0"), within
@@ -82,34 +84,10 @@ inline uint64_t Mix64(uint64_t x) {
   return x;
 }
 
-// Unsigned LEB128 lengths, as in the entry layout.
-inline size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-inline uint8_t* PutVarint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<uint8_t>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<uint8_t>(v);
-  return p;
-}
-inline const uint8_t* GetVarint(const uint8_t* p, uint64_t* v) {
-  uint64_t result = 0;
-  int shift = 0;
-  while (*p & 0x80) {
-    result |= static_cast<uint64_t>(*p++ & 0x7f) << shift;
-    shift += 7;
-  }
-  result |= static_cast<uint64_t>(*p++) << shift;
-  *v = result;
-  return p;
-}
+// Unsigned LEB128 lengths: the same encoding as the entry layout, so the same functions.
+using entry_layout::GetVarint;
+using entry_layout::PutVarint;
+using entry_layout::VarintSize;
 
 // Open addressing with linear probing over 8-byte slots. An element's home slot is
 // fastrange(hash, capacity) = (hash * capacity) >> 64, which is monotone in the hash at every

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/types/compact_table.h"
 #include "storage/value.h"
 
 namespace stash::storage {
@@ -69,30 +70,11 @@ inline bool CanonicalInt(std::string_view s, int64_t* v) {
   return true;
 }
 
-// Writes v in decimal into buf (at least 21 bytes); returns the length.
-inline size_t FormatInt(char* buf, int64_t v) {
-  char tmp[24];
-  uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-  size_t n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + u % 10);
-    u /= 10;
-  } while (u != 0);
-  size_t len = 0;
-  if (v < 0) buf[len++] = '-';
-  while (n > 0) buf[len++] = tmp[--n];
-  return len;
-}
+// Writes the decimal form of v into buf (at least 21 bytes); returns its length.
+inline size_t FormatInt(char* buf, int64_t v) { return compact::FormatInt(v, buf); }
 
-// Encoded sizes: of a varint, and of an integer element.
-inline size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
+// Encoded sizes: of a varint (the entry layout's), and of an integer element.
+using entry_layout::VarintSize;
 
 inline size_t IntSize(int64_t v) {
   if (v >= 0 && v <= 127) return 1;

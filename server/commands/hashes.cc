@@ -394,21 +394,11 @@ void HscanCommand(CommandContext& ctx) {
     ctx.reply.Bulk("0");
     return ctx.reply.EmptyArray();
   }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < args.size(); i += 2) {
-    bool has_value = args.size() - i >= 2;
-    if (IsOption(args[i], "count") && has_value) {
-      if (!protocol::StringToInt64(args[i + 1], &count)) return ctx.Error(errors::kNotInteger);
-      if (count < 1) return ctx.Error(errors::kSyntax);
-    } else if (IsOption(args[i], "match") && has_value) {
-      pattern = args[i + 1];
-      use_pattern = !storage::GlobMatchesAll(pattern);
-    } else {
-      return ctx.Error(errors::kSyntax);
-    }
-  }
+  keycmd::ScanOptions options;
+  if (!keycmd::ParseScanOptions(ctx, 3, &options)) return;
+  int64_t count = options.count;
+  std::string_view pattern = options.pattern;
+  bool use_pattern = options.use_pattern;
   // CompactTable::Scan walks up to 10 * count slots: keep that from overflowing.
   size_t want = static_cast<size_t>(std::min<int64_t>(count, INT64_MAX / 16));
   std::vector<std::string> out;

@@ -10,7 +10,11 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/numbers.h"
+#include "server/command_context.h"
 #include "server/command_table.h"
+#include "server/errors.h"
+#include "storage/glob.h"
 #include "storage/entry.h"
 
 namespace stash::server {
@@ -69,6 +73,37 @@ inline bool ParseScanCursor(std::string_view arg, uint64_t* cursor) {
   unsigned long long v = strtoull(text.c_str(), &end, 10);
   if (*end != '\0' || errno == ERANGE) return false;
   *cursor = v;
+  return true;
+}
+
+// HSCAN/SSCAN/ZSCAN's [MATCH pattern] [COUNT count], from args[first] on, as Redis's
+// scanGenericCommand parses them. Replies the error and returns false on bad input.
+struct ScanOptions {
+  int64_t count = 10;
+  std::string_view pattern;
+  bool use_pattern = false;  // false for a missing or match-everything pattern
+};
+inline bool ParseScanOptions(CommandContext& ctx, size_t first, ScanOptions* out) {
+  const auto& args = ctx.args;
+  for (size_t i = first; i < args.size(); i += 2) {
+    bool has_value = i + 1 < args.size();
+    if (IsOption(args[i], "count") && has_value) {
+      if (!protocol::StringToInt64(args[i + 1], &out->count)) {
+        ctx.Error(errors::kNotInteger);
+        return false;
+      }
+      if (out->count < 1) {
+        ctx.Error(errors::kSyntax);
+        return false;
+      }
+    } else if (IsOption(args[i], "match") && has_value) {
+      out->pattern = args[i + 1];
+      out->use_pattern = !storage::GlobMatchesAll(out->pattern);
+    } else {
+      ctx.Error(errors::kSyntax);
+      return false;
+    }
+  }
   return true;
 }
 

@@ -449,21 +449,11 @@ void ZscanCommand(CommandContext& ctx) {
     ctx.reply.Bulk("0");
     return ctx.reply.EmptyArray();
   }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < args.size(); i += 2) {
-    bool has_value = i + 1 < args.size();
-    if (IsOption(args[i], "count") && has_value) {
-      if (!protocol::StringToInt64(args[i + 1], &count)) return ctx.Error(errors::kNotInteger);
-      if (count < 1) return ctx.Error(errors::kSyntax);
-    } else if (IsOption(args[i], "match") && has_value) {
-      pattern = args[i + 1];
-      use_pattern = !storage::GlobMatchesAll(pattern);
-    } else {
-      return ctx.Error(errors::kSyntax);
-    }
-  }
+  keycmd::ScanOptions options;
+  if (!keycmd::ParseScanOptions(ctx, 3, &options)) return;
+  int64_t count = options.count;
+  std::string_view pattern = options.pattern;
+  bool use_pattern = options.use_pattern;
   // Members and scores as bulk strings. A listpack stores integral scores as integers and
   // prints them as such (1e18 is "1000000000000000000"); a skiplist prints "%.17g".
   std::vector<std::pair<std::string_view, std::string>> found;

@@ -23,4 +23,11 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+  # Debian starts a system redis-server on port 6379 when it installs the package. It is only a
+  # test peer here (the tests start their own on free ports), and left running it would hold the
+  # port Stash is meant to take: stop the service we just caused to start.
+  if printf '%s\n' "${missing[@]}" | grep -qx redis-server; then
+    $SUDO systemctl disable --now redis-server >/dev/null 2>&1 ||
+      $SUDO service redis-server stop >/dev/null 2>&1 || true
+  fi
 fi

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libasio-dev libxxhash-dev libspdlog-dev libcli11-dev doctest-dev libbenchmark-dev
+  libasio-dev libxxhash-dev libzstd-dev libspdlog-dev libcli11-dev doctest-dev libbenchmark-dev
   redis-server redis-tools
   clang libclang-rt-dev
   python3 procps

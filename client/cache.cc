@@ -130,6 +130,12 @@ void Cache::OnServerFailure(const std::exception& e) {
 
 void Cache::CountUndecodable() { errors_.fetch_add(1, std::memory_order_relaxed); }
 
+void Cache::CountUndecodableHit() {
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  hits_.fetch_sub(1, std::memory_order_relaxed);
+  misses_.fetch_add(1, std::memory_order_relaxed);
+}
+
 template <typename R>
 R Cache::Run(Op op, const std::function<R(Connection&)>& remote, const std::function<R()>& local,
              R on_server_error) {

@@ -110,7 +110,7 @@ class Cache {
     std::optional<std::string> raw = Get(key);
     if (!raw) return std::nullopt;
     std::optional<T> v = Codec<T>::Decode(*raw);
-    if (!v) CountUndecodable();
+    if (!v) CountUndecodableHit();
     return v;
   }
   template <typename T>
@@ -168,6 +168,8 @@ class Cache {
   void OnServerSuccess();
   void OnServerFailure(const std::exception& e);
   void CountUndecodable();
+  // A value counted as a hit turned out not to decode: an error, and a miss after all.
+  void CountUndecodableHit();
   void Log(LogLevel level, const std::string& message);
   void ApplyEvent(const std::string& payload);
   void OnListenerUp(int64_t client_id);
@@ -216,11 +218,11 @@ R Cache::CallCached(const std::string& ns, Ttl ttl, F& fn, const CachedOptions& 
         if (flight_.TryRefresh(key, [&] { fresh = compute(); })) hit->first = std::move(fresh);
       }
       if (std::optional<R> v = Codec<R>::Decode(hit->first)) return std::move(*v);
-      CountUndecodable();
+      CountUndecodableHit();
     }
   } else if (std::optional<std::string> raw = Lookup(key, true)) {
     if (std::optional<R> v = Codec<R>::Decode(*raw)) return std::move(*v);
-    CountUndecodable();
+    CountUndecodableHit();
   }
   // A miss. Concurrent misses of the same key share one computation; the leader looks again
   // first, because a computation may have finished between our miss and our joining.

@@ -206,6 +206,17 @@ bool ServerProcess::Start(std::string* error) {
   return false;
 }
 
+bool ServerProcess::Restart(std::string* error) {
+  std::optional<std::string> binary = ServerBinary(kind_, error);
+  if (!binary) return false;
+  if (port_ <= 0) {
+    *error = "Restart before a successful Start";
+    return false;
+  }
+  Stop();
+  return TryStart(*binary, port_, error);
+}
+
 bool ServerProcess::TryStart(const std::string& binary, int port, std::string* error) {
   std::vector<std::string> args = BuildArgv(binary, port);
   std::vector<char*> argv = CArgv(args);

@@ -44,6 +44,11 @@ class ServerProcess {
   // server's log) on failure.
   bool Start(std::string* error);
 
+  // Starts the server again on the port it had (after Stop), so clients configured with that
+  // port find it again: a server restart as operators do it. Returns false and sets *error on
+  // failure (e.g. the port was taken meanwhile).
+  bool Restart(std::string* error);
+
   // Stops the server: SIGTERM, bounded wait, then SIGKILL. Idempotent.
   void Stop();
 

@@ -161,10 +161,20 @@ R Cache::Run(Op op, const std::function<R(Connection&)>& remote, const std::func
     return use_fallback();
   }
   try {
-    ConnectionPool::Lease lease = pool_->Acquire();
-    R result = remote(*lease);
-    OnServerSuccess();
-    return result;
+    // A pooled connection may have died while idle (the server restarted): that says nothing
+    // about the server now, so the call is retried once on a fresh connection.
+    for (int attempt = 0;; ++attempt) {
+      ConnectionPool::Lease lease = pool_->Acquire();
+      bool reused = lease->reused;
+      try {
+        R result = remote(*lease);
+        OnServerSuccess();
+        return result;
+      } catch (const ConnectionError&) {
+        if (!reused || attempt > 0) throw;
+      }
+      pool_->DropIdle();
+    }
   } catch (const ConnectionError& e) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     OnServerFailure(e);

@@ -63,6 +63,7 @@ class Connection {
   bool resp3() const { return resp3_; }
   int64_t id() const { return id_; }  // CLIENT ID, fetched on Open
   uint64_t generation = 0;            // set by the pool: which tracking setup applied to it
+  bool reused = false;                // set by the pool: handed out before (may have gone stale)
 
  private:
   Connection() = default;

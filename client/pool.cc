@@ -27,6 +27,7 @@ ConnectionPool::Lease ConnectionPool::Acquire() {
   if (!idle_.empty()) {
     std::unique_ptr<Connection> c = std::move(idle_.back());
     idle_.pop_back();
+    c->reused = true;
     return Lease(this, std::move(c));
   }
   ++open_;
@@ -60,6 +61,14 @@ void ConnectionPool::Reset() {
   std::vector<std::unique_ptr<Connection>> dropped;
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
+  open_ -= idle_.size();
+  dropped.swap(idle_);
+  cv_.notify_all();
+}
+
+void ConnectionPool::DropIdle() {
+  std::vector<std::unique_ptr<Connection>> dropped;
+  std::lock_guard<std::mutex> lock(mu_);
   open_ -= idle_.size();
   dropped.swap(idle_);
   cv_.notify_all();

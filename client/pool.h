@@ -44,6 +44,9 @@ class ConnectionPool {
 
   Lease Acquire();
   void Reset();
+  // Closes the idle connections (after one turned out dead: the server probably restarted, and
+  // the others are as stale).
+  void DropIdle();
 
   size_t max_connections() const { return max_; }
   size_t open_connections() const;

@@ -1,9 +1,8 @@
 // The cache client against live servers: the same suite against stash-server and against
 // redis-server, plus fault tests (restart, a server that never answers, an exhausted pool).
 //
-// Cases that need Pub/Sub or client tracking run against redis-server only until Stash has
-// them: flip kStashHasPubSub / kStashHasClientTracking below when the server side lands, and
-// the same cases run against stash-server too.
+// Cases that need Pub/Sub or client tracking (client_tracking_test.cc) run against
+// redis-server only until Stash has them: see the capability flags in client_test_util.h.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -22,85 +21,10 @@
 
 #include "client/cache.h"
 #include "client/pool.h"
-#include "resp_client.h"
-#include "server_process.h"
+#include "client_test_util.h"
 
 namespace stash::test {
 namespace {
-
-// ---- Capabilities of stash-server. Flip when branch `pubsub` (issue 5's server side) is in.
-constexpr bool kStashHasPubSub = false;
-constexpr bool kStashHasClientTracking = false;
-
-enum Needs : int { kNeedsNothing = 0, kNeedsPubSub = 1, kNeedsTracking = 2 };
-
-bool StashHas(int needs) {
-  return (!(needs & kNeedsPubSub) || kStashHasPubSub) &&
-         (!(needs & kNeedsTracking) || kStashHasClientTracking);
-}
-
-// Runs the enclosing test case once per server that has what it needs.
-#define CLIENT_FOR_EACH_SERVER(kind, needs)                 \
-  ServerKind kind = ServerKind::kRedis;                     \
-  if (StashHas(needs)) {                                    \
-    SUBCASE("stash-server") { kind = ServerKind::kStash; }  \
-  }                                                         \
-  SUBCASE("redis-server") { kind = ServerKind::kRedis; }
-
-using std::chrono::milliseconds;
-
-struct Server {
-  explicit Server(ServerKind kind) : process(kind) {
-    std::string error;
-    REQUIRE_MESSAGE(process.Start(&error), error);
-  }
-  ServerProcess process;
-};
-
-// Log lines a Cache wrote, for "logged once per state change" checks.
-struct LogCapture {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  Logger logger() {
-    return [this](LogLevel, const std::string& m) {
-      std::lock_guard<std::mutex> lock(mu);
-      lines.push_back(m);
-    };
-  }
-  size_t Count(const std::string& needle) {
-    std::lock_guard<std::mutex> lock(mu);
-    size_t n = 0;
-    for (const std::string& l : lines) n += l.find(needle) != std::string::npos ? 1 : 0;
-    return n;
-  }
-};
-
-CacheConfig ConfigFor(int port, LogCapture* log = nullptr) {
-  CacheConfig c;
-  c.port = port;
-  c.pool_max_connections = 4;
-  c.pool_timeout = milliseconds(5000);
-  c.connect_timeout = milliseconds(2000);
-  c.socket_timeout = milliseconds(5000);
-  c.logger = log ? log->logger() : [](LogLevel, const std::string&) {};
-  return c;
-}
-
-RespClient Connected(int port) {
-  RespClient c;
-  REQUIRE(c.Connect(port));
-  return c;
-}
-
-// Polls a condition with a generous deadline (a condition wait, not a sleep as sync).
-bool Eventually(const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return condition();
-}
 
 TEST_CASE("client: operations, TTLs, compression and plain bytes on the wire") {
   CLIENT_FOR_EACH_SERVER(kind, kNeedsNothing);

@@ -18,12 +18,13 @@ class SingleFlight {
     std::unique_lock<std::mutex> lock(mu_);
     auto it = calls_.find(key);
     if (it != calls_.end()) {
-      std::shared_future<std::string> f = it->second;
+      std::shared_future<std::string> f = it->second.result;
+      ++it->second.followers;
       lock.unlock();
       return f.get();
     }
     std::promise<std::string> promise;
-    calls_.emplace(key, promise.get_future().share());
+    calls_.emplace(key, Call{promise.get_future().share(), 0});
     lock.unlock();
     try {
       std::string v = fn();
@@ -56,14 +57,26 @@ class SingleFlight {
     return true;
   }
 
+  // How many callers are waiting for the leader of key's call (0 when none is in flight).
+  size_t followers(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = calls_.find(key);
+    return it == calls_.end() ? 0 : it->second.followers;
+  }
+
  private:
+  struct Call {
+    std::shared_future<std::string> result;
+    size_t followers;
+  };
+
   void Finish(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     calls_.erase(key);
   }
 
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_future<std::string>> calls_;
+  std::unordered_map<std::string, Call> calls_;
   std::unordered_map<std::string, bool> refreshing_;
 };
 

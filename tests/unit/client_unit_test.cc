@@ -260,31 +260,53 @@ TEST_CASE("single flight: concurrent callers of one key share one computation") 
   SingleFlight flight;
   std::atomic<int> calls{0};
   std::atomic<bool> release{false};
-  std::atomic<int> waiting{0};
-  std::vector<std::thread> threads;
-  std::vector<std::string> results(8);
-  for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&, i] {
+  constexpr int kFollowers = 7;
+  std::vector<std::string> results(kFollowers + 1);
+  std::thread leader([&] {
+    results[0] = flight.Do("k", [&] {
+      ++calls;
+      while (!release) std::this_thread::yield();  // held open until everyone has joined
+      return std::string("v");
+    });
+  });
+  while (calls.load() == 0) std::this_thread::yield();
+  std::vector<std::thread> followers;
+  for (int i = 1; i <= kFollowers; ++i) {
+    followers.emplace_back([&, i] {
       results[i] = flight.Do("k", [&] {
         ++calls;
-        // Hold the flight open until every other thread has joined it or queued behind it.
-        while (!release) std::this_thread::yield();
-        return std::string("v");
+        return std::string("follower computed");
       });
-      ++waiting;
     });
   }
-  // All 8 are started; the leader spins until released, so the others must join its flight.
-  // (Joining is observable only as calls == 1 at the end; no timing involved.)
-  while (calls.load() == 0) std::this_thread::yield();
+  while (flight.followers("k") < kFollowers) std::this_thread::yield();
   release = true;
-  for (auto& t : threads) t.join();
+  leader.join();
+  for (auto& t : followers) t.join();
   for (const std::string& r : results) CHECK(r == "v");
-  // Threads that arrived after the leader finished run their own call; the Cache re-checks
-  // the cache inside the flight for that reason. Here: at least one, at most all.
-  CHECK(calls.load() >= 1);
-  CHECK_THROWS_AS(flight.Do("e", []() -> std::string { throw std::runtime_error("x"); }),
-                  std::runtime_error);
+  CHECK(calls.load() == 1);
+  CHECK(flight.followers("k") == 0);
+
+  // An exception reaches the leader and every follower.
+  release = false;
+  std::atomic<bool> started{false};
+  std::thread failing([&] {
+    CHECK_THROWS_AS(flight.Do("e",
+                              [&]() -> std::string {
+                                started = true;
+                                while (!release) std::this_thread::yield();
+                                throw std::runtime_error("backend down");
+                              }),
+                    std::runtime_error);
+  });
+  while (!started) std::this_thread::yield();
+  std::thread follower([&] {
+    CHECK_THROWS_AS(flight.Do("e", [] { return std::string("x"); }), std::runtime_error);
+  });
+  while (flight.followers("e") < 1) std::this_thread::yield();
+  release = true;
+  failing.join();
+  follower.join();
 }
 
 TEST_CASE("latency histogram and INFO parsing") {

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -172,35 +173,34 @@ Reply Connection::ReadFrame(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + (forever ? std::chrono::milliseconds(0) : timeout);
   Reply reply;
   while (true) {
-    if (in_start_ < in_.size()) {
-      protocol::ReplyStatus st =
-          parser_.Parse(in_.data() + in_start_, in_.size() - in_start_, &reply);
+    if (in_start_ < in_end_) {
+      protocol::ReplyStatus st = parser_.Parse(in_.data() + in_start_, in_end_ - in_start_, &reply);
       if (st == protocol::ReplyStatus::kComplete) {
         in_start_ += parser_.consumed();
-        if (in_start_ == in_.size()) {
-          in_.clear();
-          in_start_ = 0;
-        }
+        if (in_start_ == in_end_) in_start_ = in_end_ = 0;
         return reply;
       }
       if (st == protocol::ReplyStatus::kError) Fail("protocol error: " + parser_.error());
     }
+    // Make room: move the unparsed tail to the front, then grow geometrically (and at once to
+    // what a pending bulk string needs), so a large reply costs few reads and few re-parses.
     if (in_start_ > 0) {
-      in_.erase(0, in_start_);
+      std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+      in_end_ -= in_start_;
       in_start_ = 0;
     }
-    size_t want = std::max<size_t>(parser_.bytes_wanted(), in_.size() + 16384);
-    size_t old = in_.size();
-    in_.resize(want);
-    ssize_t n = ::recv(fd_, in_.data() + old, want - old, 0);
+    size_t want = std::max({parser_.bytes_wanted(), in_end_ * 2, size_t{16384}});
+    if (in_.size() < want) in_.resize(want);
+    ssize_t n = ::recv(fd_, in_.data() + in_end_, in_.size() - in_end_, 0);
     if (n > 0) {
-      in_.resize(old + static_cast<size_t>(n));
+      in_end_ += static_cast<size_t>(n);
       continue;
     }
-    in_.resize(old);
     if (n == 0) Fail("server closed the connection");
     if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) Fail(std::string("read failed: ") + std::strerror(errno));
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      Fail(std::string("read failed: ") + std::strerror(errno));
+    }
     pollfd p{fd_, POLLIN, 0};
     int r = ::poll(&p, 1, PollTimeout(deadline, forever));
     if (r == 0) Fail("read timed out after " + std::to_string(timeout.count()) + " ms");

@@ -80,8 +80,9 @@ class Connection {
   std::string peer_;
   std::chrono::milliseconds timeout_{2000};
   std::string out_;
-  std::string in_;
+  std::string in_;        // read buffer; bytes [in_start_, in_end_) are unparsed
   size_t in_start_ = 0;
+  size_t in_end_ = 0;
   protocol::ReplyParser parser_;
   std::function<void(Reply&)> push_handler_;
 };

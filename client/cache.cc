@@ -189,9 +189,17 @@ R Cache::Run(Op op, const std::function<R(Connection&)>& remote, const std::func
     if (config_.strict) throw;
     return on_server_error;
   } catch (const ServerError& e) {
-    // The server answered, so it is reachable; the call itself failed (e.g. WRONGTYPE).
+    // The server answered, so it is reachable; the call itself failed (e.g. WRONGTYPE, or
+    // AUTH refused: a configuration mistake that must not stay silent).
     errors_.fetch_add(1, std::memory_order_relaxed);
     OnServerSuccess();
+    {
+      std::lock_guard<std::mutex> lock(server_error_mu_);
+      if (last_server_error_ != e.what()) {
+        last_server_error_ = e.what();
+        Log(LogLevel::kError, std::string("cache server refused a call: ") + e.what());
+      }
+    }
     if (config_.strict) throw;
     return on_server_error;
   }

@@ -193,6 +193,8 @@ class Cache {
 
   std::atomic<Health> health_{Health::kHealthy};
   std::atomic<bool> pool_exhausted_{false};
+  std::mutex server_error_mu_;
+  std::string last_server_error_;  // logged once until a different one comes
   std::atomic<uint64_t> hits_{0}, near_hits_{0}, misses_{0}, errors_{0}, fallbacks_{0};
   std::array<LatencyHistogram, static_cast<size_t>(Op::kCount_)> latency_;
 };

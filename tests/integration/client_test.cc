@@ -273,6 +273,39 @@ TEST_CASE("client fault: server stopped and restarted mid-run") {
   CHECK(other.Call({"GET", k2}) == "$6\r\nshared\r\n");
 }
 
+TEST_CASE("client: password authentication, and a wrong password said once, not thrown") {
+  CLIENT_FOR_EACH_SERVER(kind, kNeedsNothing);
+  Server server(kind);
+  int port = server.process.port();
+  {
+    RespClient admin = Connected(port);
+    REQUIRE(admin.Call({"CONFIG", "SET", "requirepass", "s3cret"}) == "+OK\r\n");
+  }
+  {
+    CacheConfig config = CacheConfig::FromEnvironment([&](const char* name) -> const char* {
+      static std::string url;
+      url = "redis://:s3cret@127.0.0.1:" + std::to_string(port) + "/2";
+      return std::string(name) == "REDIS_URL" ? url.c_str() : nullptr;
+    });
+    config.logger = [](LogLevel, const std::string&) {};
+    Cache cache(config);
+    CHECK(cache.Set(cache.Key("user", "1"), "in-db-2"));
+    CHECK(cache.Get(cache.Key("user", "1")) == "in-db-2");
+    CHECK(cache.ServerInfo().keys_per_db[2] == 1);
+    CHECK(cache.Stats().errors == 0);
+  }
+  LogCapture log;
+  CacheConfig config = ConfigFor(port, &log);
+  config.password = "wrong";
+  Cache cache(config);
+  for (int i = 0; i < 5; ++i) CHECK_NOTHROW(CHECK_FALSE(cache.Get(cache.Key("user", "1"))));
+  CHECK(cache.Stats().errors == 5);
+  CHECK(log.Count("refused") == 1);
+  config.strict = true;
+  Cache strict(config);
+  CHECK_THROWS_AS(strict.Get(cache.Key("user", "1")), ServerError);
+}
+
 // A server that accepts connections (the kernel completes the handshake) and never answers.
 class SilentServer {
  public:

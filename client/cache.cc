@@ -151,8 +151,8 @@ R Cache::Run(Op op, const std::function<R(Connection&)>& remote, const std::func
   } timer{latency_[static_cast<size_t>(op)], start};
 
   auto use_fallback = [&]() -> R {
-    fallbacks_.fetch_add(1, std::memory_order_relaxed);
     if (!config_.fallback_enabled) return on_server_error;
+    fallbacks_.fetch_add(1, std::memory_order_relaxed);
     return local();
   };
   if (!pool_) return use_fallback();  // disabled
@@ -508,7 +508,7 @@ bool Cache::PublishInvalidation(EventKind kind, std::string_view target) {
   // Local copies go at once, whether or not the server is there to relay the event.
   ApplyEvent(payload);
   return Run<bool>(
-      Op::kDelete,
+      Op::kPublish,
       [&](Connection& c) {
         Expect(c.Call({"PUBLISH", config_.invalidation_channel, payload}), "PUBLISH");
         return true;

@@ -9,7 +9,7 @@ const char* OpName(Op op) {
   static constexpr const char* kNames[] = {"get",      "set",       "set_if_absent",
                                            "delete",   "exists",    "ttl",
                                            "get_many", "set_many",  "delete_pattern",
-                                           "clear"};
+                                           "clear",    "publish"};
   return kNames[static_cast<int>(op)];
 }
 

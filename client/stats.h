@@ -14,7 +14,7 @@ namespace stash {
 
 enum class Op : uint8_t {
   kGet, kSet, kSetIfAbsent, kDelete, kExists, kTtl, kGetMany, kSetMany, kDeletePattern,
-  kClear, kCount_
+  kClear, kPublish, kCount_
 };
 const char* OpName(Op op);
 

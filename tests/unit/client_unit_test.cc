@@ -387,6 +387,17 @@ TEST_CASE("embedded cache: operations, namespace TTLs, patterns, typed values") 
   CHECK(s.latency.at("get").count >= 3);
 }
 
+TEST_CASE("embedded cache: with the fallback off too, calls are plain misses") {
+  CacheConfig config = Embedded();
+  config.fallback_enabled = false;
+  Cache cache(config);
+  CHECK_FALSE(cache.Set(cache.Key("user", "1"), "v"));
+  CHECK_FALSE(cache.Get(cache.Key("user", "1")));
+  CHECK(cache.Stats().fallbacks == 0);
+  CHECK(cache.Stats().misses == 1);
+  CHECK_THROWS_AS(cache.ServerInfo(), CacheError);
+}
+
 TEST_CASE("embedded cache: cached() memoizes by arguments; invalidating() clears after success") {
   Cache cache(Embedded());
   std::atomic<int> calls{0};

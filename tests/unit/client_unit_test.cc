@@ -70,6 +70,58 @@ TEST_CASE("reply parser: RESP2 and RESP3 types, partial input, errors") {
   CHECK(p.Parse("$3\r\nabcXY", 9, &r) == ReplyStatus::kError);
 }
 
+TEST_CASE("reply parser: pieces parse like the whole; mutated input never crashes") {
+  const std::string replies =
+      "+OK\r\n-ERR x\r\n:12\r\n$3\r\nabc\r\n$-1\r\n*2\r\n$1\r\na\r\n*1\r\n:1\r\n"
+      "%1\r\n+k\r\n,2.5\r\n>3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\np\r\n_\r\n#f\r\n"
+      "~1\r\n(123\r\n=7\r\ntxt:abc\r\n|1\r\n+a\r\n+b\r\n+c\r\n";
+  auto parse_all = [](std::string_view in, size_t piece) {
+    std::vector<std::string> out;
+    std::string buf;
+    size_t fed = 0;
+    ReplyParser p;
+    while (true) {
+      Reply r;
+      ReplyStatus st = p.Parse(buf.data(), buf.size(), &r);
+      if (st == ReplyStatus::kComplete) {
+        out.push_back(std::to_string(static_cast<int>(r.type)) + ":" + r.str + ":" +
+                      std::to_string(r.integer) + ":" + std::to_string(r.elems.size()));
+        buf.erase(0, p.consumed());
+        continue;
+      }
+      if (st == ReplyStatus::kError) {
+        out.push_back("error");
+        break;
+      }
+      if (fed >= in.size()) break;
+      size_t n = std::min(piece, in.size() - fed);
+      buf.append(in.substr(fed, n));
+      fed += n;
+    }
+    return out;
+  };
+  std::vector<std::string> whole = parse_all(replies, replies.size());
+  CHECK(whole.size() == 13);
+  for (size_t piece = 1; piece < 20; ++piece) CHECK(parse_all(replies, piece) == whole);
+
+  uint64_t rng = 42;
+  auto next = [&rng] {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    std::string m = replies;
+    for (int k = 0; k < 4; ++k) {
+      m[next() % m.size()] = static_cast<char>(next() & 0xff);
+    }
+    std::string prefix = "*1\r\n";
+    for (int d = 0; d < static_cast<int>(next() % 100); ++d) m.insert(0, prefix);
+    parse_all(m, 1 + next() % 7);  // must terminate without crashing
+  }
+}
+
 CacheConfig FromEnv(std::map<std::string, std::string> env) {
   return CacheConfig::FromEnvironment([&env](const char* name) -> const char* {
     auto it = env.find(name);

@@ -72,14 +72,8 @@ bool Dispatcher::AddKeyShards(const Command* cmd, const std::vector<std::string_
   const CommandSpec& spec = cmd->spec;
   if (spec.flags & kExclusive) return false;
   if (spec.flags & (kNoKeyspace | kShardWalk)) return true;
-  if (spec.first_key <= 0) return true;
-  int argc = static_cast<int>(args.size());
-  int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-  if (last >= argc) last = argc - 1;
   storage::Database& d = keyspace.db(db);
-  for (int i = spec.first_key; i <= last; i += spec.key_step) {
-    locks->Add(db, d.ShardOf(storage::HashKey(args[i])));
-  }
+  ForEachKeyIndex(spec, args, [&](int i) { locks->Add(db, d.ShardOf(storage::HashKey(args[i]))); });
   return true;
 }
 

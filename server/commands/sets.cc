@@ -480,9 +480,6 @@ void SscanCommand(CommandContext& ctx) {
 
 }  // namespace
 
-// SINTERCARD has its keys after numkeys, which first/last/step cannot describe: its row covers
-// every argument from 1 on (numkeys and LIMIT are hashed as if they were keys too), which
-// locks a superset of the shards it needs.
 void RegisterSetCommands(CommandTable& table) {
   table.Add({"sadd", -3, kWrite | kDenyOom | kFast, 1, 1, 1, SaddCommand, "set",
              "Add one or more members to a set", "1.0.0",
@@ -526,9 +523,9 @@ void RegisterSetCommands(CommandTable& table) {
       "O(N) where N is the total number of elements in all given sets.";
   table.Add({"sinter", -2, kReadonly, 1, -1, 1, SinterCommand, "set", "Intersect multiple sets",
              "1.0.0", kInterComplexity, "read set slow", "nondeterministic_output_order"});
-  table.Add({"sintercard", -3, kReadonly, 1, -1, 1, SintercardCommand, "set",
+  table.Add({"sintercard", -3, kReadonly, 0, 0, 0, SintercardCommand, "set",
              "Intersect multiple sets and return the cardinality of the result", "7.0.0",
-             kInterComplexity, "read set slow"});
+             kInterComplexity, "read set slow", nullptr, "RO access", 1});
   table.Add({"sunion", -2, kReadonly, 1, -1, 1, SunionCommand, "set", "Add multiple sets",
              "1.0.0", kUnionComplexity, "read set slow", "nondeterministic_output_order"});
   table.Add({"sdiff", -2, kReadonly, 1, -1, 1, SdiffCommand, "set", "Subtract multiple sets",

@@ -622,8 +622,8 @@ std::vector<Directive> BuildTable() {
       Bool("lazyfree-lazy-eviction", 0, "no"),
       Bool("lazyfree-lazy-expire", 0, "no"),
       Bool("lazyfree-lazy-server-del", 0, "no"),
-      Bool("lazyfree-lazy-user-del", 0, "no"),
-      Bool("lazyfree-lazy-user-flush", 0, "no"),
+      Bool("lazyfree-lazy-user-del", 0, "no", &C::lazyfree_lazy_user_del_),
+      Bool("lazyfree-lazy-user-flush", 0, "no", &C::lazyfree_lazy_user_flush_),
       // Monitoring.
       Int("slowlog-log-slower-than", 0, -1, kLongMax, "10000", &C::slowlog_log_slower_than_),
       Int("slowlog-max-len", 0, 0, kLongMax, "128", &C::slowlog_max_len_),

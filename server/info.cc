@@ -371,8 +371,8 @@ void MemorySection(CommandContext& ctx, InfoWriter& w, uint64_t used) {
   }
   w.Field("mem_allocator", "libc");
   w.Field("active_defrag_running", 0);
-  w.Field("lazyfree_pending_objects", 0);
-  w.Field("lazyfreed_objects", 0);
+  w.Field("lazyfree_pending_objects", ctx.server.lazy_free.pending());
+  w.Field("lazyfreed_objects", ctx.server.lazy_free.freed());
 }
 
 void PersistenceSection(CommandContext& ctx, InfoWriter& w) {

@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/exec_lock.h"
 #include "storage/keyspace.h"
+#include "storage/lazy_free.h"
 
 namespace stash::server {
 
@@ -85,6 +86,9 @@ struct ServerState {
   ServerState(std::shared_ptr<Config> cfg, int workers);
 
   std::shared_ptr<Config> config;
+  // Declared before the keyspace so that it outlives it: values detached from the keyspace
+  // are still being freed when the keyspace goes.
+  storage::LazyFreer lazy_free;
   storage::Keyspace keyspace;
   ExecLock exec_lock;
   ClientRegistry clients;

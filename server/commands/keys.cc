@@ -118,14 +118,30 @@ void CopyValue(CommandContext& ctx, const KeyRef& dst, Entry e) {
 }
 
 // DEL and UNLINK (which only differs in freeing large values in the background in Redis).
-void DelCommand(CommandContext& ctx) {
+// DEL, and UNLINK (lazy) whose big collections are detached here and freed by the lazy-free
+// thread, so the reply does not wait for millions of element frees.
+void DeleteKeys(CommandContext& ctx, bool lazy) {
   int64_t removed = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     KeyRef k = ctx.Key(ctx.args[i]);
+    if (lazy) {
+      Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+      if (e && e.type() != storage::ValueType::kString &&
+          storage::LazyFreer::WorthIt(*storage::ObjectOf(e))) {
+        ctx.server.lazy_free.Free(k.shard->Take(k.key, k.hash).object);
+        ++removed;
+        continue;
+      }
+    }
     if (k.shard->Erase(k.key, k.hash, ctx.now_ms)) ++removed;
   }
   ctx.reply.Integer(removed);
 }
+
+void DelCommand(CommandContext& ctx) {
+  DeleteKeys(ctx, ctx.server.config->lazyfree_lazy_user_del());
+}
+void UnlinkCommand(CommandContext& ctx) { DeleteKeys(ctx, true); }
 
 void ExistsCommand(CommandContext& ctx) {
   int64_t count = 0;
@@ -363,7 +379,7 @@ void RegisterKeyCommands(CommandTable& table) {
              "a single key that holds a string value is O(1).",
              "keyspace write slow", "request_policy:multi_shard response_policy:agg_sum",
              "RM delete"});
-  table.Add({"unlink", -2, kWrite | kFast, 1, -1, 1, DelCommand, "generic",
+  table.Add({"unlink", -2, kWrite | kFast, 1, -1, 1, UnlinkCommand, "generic",
              "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but "
              "non blocking.",
              "4.0.0",

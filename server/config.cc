@@ -612,7 +612,7 @@ std::vector<Directive> BuildTable() {
       Mem("maxmemory", kAnyUnsigned, 0, kLongMax, "0", &C::maxmemory_),
       Enum("maxmemory-policy", 0,
            {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
-            "allkeys-lfu", "allkeys-random", "noeviction"},
+            "allkeys-lfu", "allkeys-random", "noeviction", "allkeys-tinylfu"},
            "noeviction", &C::maxmemory_policy_),
       Int("maxmemory-samples", 0, 1, kIntMax, "5", &C::maxmemory_samples_),
       Int("maxmemory-eviction-tenacity", 0, 0, 100, "10"),

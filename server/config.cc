@@ -788,10 +788,15 @@ bool ParseValue(const Directive& d, const std::vector<std::string>& args,
         }
       }
       if (!found) {
+        // Stash-only values (allkeys-tinylfu) are accepted but not listed, so the error
+        // reads exactly as Redis's.
         std::string msg = "argument(s) must be one of the following: ";
-        for (size_t i = 0; i < d.enum_values.size(); ++i) {
-          if (i) msg += ", ";
-          msg += d.enum_values[i];
+        bool first = true;
+        for (const char* v : d.enum_values) {
+          if (std::string_view(v) == "allkeys-tinylfu") continue;
+          if (!first) msg += ", ";
+          msg += v;
+          first = false;
         }
         *err = msg;
         return false;

@@ -54,7 +54,7 @@ void MemoryStatsCommand(CommandContext& ctx) {
     r.Bulk(name);
     r.Double(v);
   };
-  r.MapHeader(25 + m.dbs.size());
+  r.MapHeader(27 + m.dbs.size());
   bytes("peak.allocated", m.peak);
   bytes("total.allocated", m.used);
   bytes("startup.allocated", m.startup);

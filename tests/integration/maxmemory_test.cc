@@ -228,5 +228,33 @@ TEST_CASE("with eight clients writing 1 KiB values, used_memory stays within the
   CHECK(f.Info("stats", "evicted_keys") > 0);
 }
 
+// INFO memory and INFO stats carry exactly Redis's field names (values differ, so the diff
+// scripts compare only the reply type).
+TEST_CASE("INFO memory and stats have redis-server's field names") {
+  auto names = [](ServerKind kind, const std::string& section) {
+    ServerProcess server(kind);
+    std::string error;
+    REQUIRE_MESSAGE(server.Start(&error), error);
+    RespClient c;
+    REQUIRE(c.Connect(server.port()));
+    std::string reply = c.Call({"INFO", section});
+    std::vector<std::string> out;
+    size_t pos = reply.find("\r\n") + 2;  // past the bulk length
+    while (pos < reply.size()) {
+      size_t end = reply.find("\r\n", pos);
+      if (end == std::string::npos) break;
+      std::string line = reply.substr(pos, end - pos);
+      size_t colon = line.find(':');
+      if (colon != std::string::npos) out.push_back(line.substr(0, colon));
+      pos = end + 2;
+    }
+    return out;
+  };
+  for (const char* section : {"memory", "stats"}) {
+    CAPTURE(section);
+    CHECK(names(ServerKind::kStash, section) == names(ServerKind::kRedis, section));
+  }
+}
+
 }  // namespace
 }  // namespace stash::test

@@ -61,17 +61,15 @@ EvictionState::EvictionState(ServerState& server, int workers) : server_(server)
   }
   sketches_.resize(shards);
   ApplyConfig();
-  server.config->AddApplyHook([this](std::string_view name) -> std::string {
-    if (name == "maxmemory-policy" || name == "maxmemory-samples" ||
-        name == "maxmemory-eviction-tenacity" || name == "lfu-log-factor" ||
-        name == "lfu-decay-time") {
-      ApplyConfig();
-    }
-    return "";
-  });
 }
 
 EvictionState::~EvictionState() = default;
+
+bool EvictionState::IsPolicySetting(std::string_view name) {
+  return name == "maxmemory-policy" || name == "maxmemory-samples" ||
+         name == "maxmemory-eviction-tenacity" || name == "lfu-log-factor" ||
+         name == "lfu-decay-time";
+}
 
 void EvictionState::ApplyConfig() {
   const Config& config = *server_.config;

@@ -40,7 +40,7 @@ class EvictionState {
  public:
   enum class Result { kOk, kRunning, kFail };
 
-  // Reads the policy settings from server.config and registers for their changes.
+  // Reads the policy settings from server.config.
   EvictionState(ServerState& server, int workers);
   ~EvictionState();
 
@@ -67,6 +67,10 @@ class EvictionState {
   // Evicts on `worker` until under maxmemory, within the tenacity time limit.
   Result PerformEvictions(int worker, int64_t now_ms, int64_t slack = 0);
 
+  // Re-reads the policy settings after CONFIG SET changed one of them.
+  void ApplyConfig();
+  static bool IsPolicySetting(std::string_view directive);
+
   uint64_t evicted_keys() const;
   void ResetStats();
   // Whether used memory is above maxmemory + slack (fast when far below).
@@ -74,7 +78,6 @@ class EvictionState {
 
  private:
   struct Worker;
-  void ApplyConfig();
   bool EvictOne(Worker& w, int64_t now_ms);
   bool EvictRandom(Worker& w, int64_t now_ms);
   void Populate(Worker& w, int64_t now_ms);

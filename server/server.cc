@@ -58,6 +58,13 @@ ServerState::ServerState(std::shared_ptr<Config> cfg, int workers)
   start_time_ms = NowMs();
   run_id = RandomRunId();
   eviction = std::make_shared<EvictionState>(*this, workers);
+  // Weak: the configuration may outlive this server (an embedding program starting another).
+  std::weak_ptr<EvictionState> weak = eviction;
+  config->AddApplyHook([weak](std::string_view name) -> std::string {
+    auto e = weak.lock();
+    if (e && EvictionState::IsPolicySetting(name)) e->ApplyConfig();
+    return "";
+  });
 }
 
 struct Worker {

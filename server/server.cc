@@ -205,7 +205,8 @@ class Server::Impl {
 
   // Keeps memory under maxmemory when no command comes to do it (CONFIG SET maxmemory lowered
   // it, or keys grew through commands that do not evict): a bounded eviction step (the
-  // tenacity time limit) every 10 ms while over the limit, a check every 100 ms otherwise.
+  // tenacity time limit), repeated after 1 ms while the step ran out of time with memory still
+  // over the limit, otherwise a check every 100 ms.
   void ScheduleEviction(Worker* w, std::chrono::milliseconds delay) {
     w->evict_timer.expires_after(delay);
     w->evict_timer.async_wait([this, w](std::error_code ec) {

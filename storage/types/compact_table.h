@@ -20,8 +20,8 @@
 #include <string_view>
 #include <utility>
 
-#include "storage/memory_counter.h"
 #include "storage/entry.h"
+#include "storage/memory_counter.h"
 
 namespace stash::storage::compact {
 

@@ -1,4 +1,3 @@
-#include "storage/memory_counter.h"
 #include "storage/types/list_value.h"
 
 #include <malloc.h>
@@ -6,6 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <new>
+
+#include "storage/memory_counter.h"
 
 namespace stash::storage {
 

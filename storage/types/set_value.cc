@@ -1,4 +1,3 @@
-#include "storage/memory_counter.h"
 #include "storage/types/set_value.h"
 
 #include <cstdlib>
@@ -6,6 +5,7 @@
 #include <new>
 
 #include "storage/hash.h"
+#include "storage/memory_counter.h"
 
 namespace stash::storage {
 

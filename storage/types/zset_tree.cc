@@ -1,4 +1,3 @@
-#include "storage/memory_counter.h"
 #include "storage/types/zset_tree.h"
 
 #include <malloc.h>
@@ -8,6 +7,7 @@
 #include <new>
 
 #include "storage/hash.h"
+#include "storage/memory_counter.h"
 
 namespace stash::storage::zset {
 

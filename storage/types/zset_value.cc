@@ -1,4 +1,3 @@
-#include "storage/memory_counter.h"
 #include "storage/types/zset_value.h"
 
 #include <malloc.h>
@@ -8,6 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <new>
+
+#include "storage/memory_counter.h"
 
 namespace stash::storage {
 

@@ -26,7 +26,9 @@ void MemoryUsageCommand(CommandContext& ctx) {
   for (size_t j = 3; j < ctx.args.size(); ++j) {
     if (IsOption(ctx.args[j], "samples") && j + 1 < ctx.args.size()) {
       int64_t samples;
-      if (!protocol::StringToInt64(ctx.args[j + 1], &samples)) return ctx.Error(errors::kNotInteger);
+      if (!protocol::StringToInt64(ctx.args[j + 1], &samples)) {
+        return ctx.Error(errors::kNotInteger);
+      }
       if (samples < 0) return ctx.Error(errors::kSyntax);
       ++j;
     } else {

@@ -90,7 +90,7 @@ static std::string ExecAbortError(std::string_view error) {
   if (error.substr(0, 4) == "ERR ") error.remove_prefix(4);
   std::string message = "EXECABORT Transaction discarded because of: " + std::string(error);
   // Shared Redis errors such as NOAUTH end in "\r\n", which the formatter turns into spaces.
-  if (error == errors::kNoAuth || error == errors::kOom) message += "  ";
+  if (error == errors::kNoAuth) message += "  ";
   return message;
 }
 

@@ -75,6 +75,23 @@ TEST_CASE("noeviction refuses denyoom commands with Redis's OOM error, reads sti
         "-EXECABORT Transaction discarded because of previous errors.\r\n");
 }
 
+TEST_CASE("EXEC of a transaction holding a denyoom command is aborted with the OOM reason") {
+  Fixture f;
+  RespClient admin = f.Connect();
+  REQUIRE(f.c().Call({"MULTI"}) == "+OK\r\n");
+  REQUIRE(f.c().Call({"SET", "x", "1"}) == "+QUEUED\r\n");
+  REQUIRE(admin.Call({"CONFIG", "SET", "maxmemory", "1"}) == "+OK\r\n");
+  CHECK(f.c().Call({"EXEC"}) ==
+        "-EXECABORT Transaction discarded because of: OOM command not allowed when used memory "
+        "> 'maxmemory'.\r\n");
+  // A transaction of reads runs.
+  REQUIRE(f.c().Call({"MULTI"}) == "+OK\r\n");
+  REQUIRE(admin.Call({"CONFIG", "SET", "maxmemory", "0"}) == "+OK\r\n");
+  REQUIRE(f.c().Call({"GET", "x"}) == "+QUEUED\r\n");
+  REQUIRE(admin.Call({"CONFIG", "SET", "maxmemory", "1"}) == "+OK\r\n");
+  CHECK(f.c().Call({"EXEC"}) == "*1\r\n$-1\r\n");
+}
+
 TEST_CASE("lowering maxmemory evicts down to it without any further command") {
   Fixture f;
   REQUIRE(f.c().Call({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}) == "+OK\r\n");

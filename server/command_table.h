@@ -144,6 +144,7 @@ class CommandTable {
 // Each family file defines one of these; CommandTable's constructor calls them all.
 void RegisterConnectionCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
+void RegisterMemoryCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);

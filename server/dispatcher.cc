@@ -5,6 +5,7 @@
 
 #include "server/command_context.h"
 #include "server/errors.h"
+#include "server/eviction.h"
 #include "server/watch.h"
 
 namespace stash::server {
@@ -112,6 +113,16 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
     cmd = nullptr;
   }
+  // maxmemory (Redis's processCommand): evict before the command takes any lock; refuse it
+  // when memory stays over the limit and it may grow memory.
+  bool drop_new_key = false;
+  if (cmd != nullptr && server_.config->maxmemory() > 0 &&
+      !server_.eviction->BeforeCommand(worker_id_, cmd, args, client.db, client.in_multi,
+                                       client.queued, NowMs(), &drop_new_key)) {
+    error = errors::kOom;
+    WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+    cmd = nullptr;
+  }
   if (cmd == nullptr) {
     WorkerStats::Bump(stats_.error_replies);
     const Command* named = CommandTable::Get().Find(args[0]);
@@ -153,9 +164,14 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
   ShardLockSet locks(server_.keyspace);
   AddKeyShards(cmd, args, server_.keyspace, client.db, &locks);
   locks.Lock();
+  if (server_.eviction->records_access()) server_.eviction->RecordAccess(cmd, args, client.db);
   RunLocked(client, reply, cmd, args, /*exclusive=*/false);
   locks.Unlock();
   server_.exec_lock.UnlockShared(worker_id_);
+  if (drop_new_key) {
+    // TinyLFU refused the new key admission: it goes instead of an LRU victim.
+    server_.eviction->AfterCommand(worker_id_, args[cmd->spec.first_key], client.db, NowMs());
+  }
 }
 
 void Dispatcher::SignalKeyReady(int db, std::string_view key) {

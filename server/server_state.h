@@ -81,6 +81,7 @@ class ClientRegistry {
 // INFO's bookkeeping (server/info.cc): memory peak, rate samples, CONFIG RESETSTAT baselines.
 struct InfoState;
 std::shared_ptr<InfoState> NewInfoState();
+class EvictionState;  // server/eviction.h
 
 struct ServerState {
   ServerState(std::shared_ptr<Config> cfg, int workers);
@@ -103,6 +104,11 @@ struct ServerState {
   std::function<void()> request_shutdown;
   std::atomic<int64_t> stat_reset_ms{0};
   std::shared_ptr<InfoState> info_state = NewInfoState();
+  // maxmemory enforcement (server/eviction.h); created with the state.
+  std::shared_ptr<EvictionState> eviction;
+  // used_memory once the server finished starting (INFO used_memory_startup).
+  std::atomic<int64_t> startup_memory{0};
+  std::atomic<uint64_t> peak_memory{0};  // used_memory_peak (reset by CONFIG RESETSTAT)
 };
 
 }  // namespace stash::server

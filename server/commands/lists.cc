@@ -14,6 +14,7 @@
 #include "server/command_context.h"
 #include "server/commands/keys.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 #include "storage/types/list_value.h"
 
 namespace stash::server {
@@ -47,7 +48,7 @@ bool FindList(CommandContext& ctx, std::string_view key, bool read, ListRef* out
     }
   }
   if (!e) return true;
-  e.set_meta24(storage::LruClock(ctx.now_ms));
+  storage::StampAccess(e, ctx.now_ms);
   if (e.type() != ValueType::kList) {
     ctx.Error(errors::kWrongType);
     return false;

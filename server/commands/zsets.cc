@@ -24,6 +24,7 @@
 #include "protocol/numbers.h"
 #include "server/commands/keys.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 #include "storage/glob.h"
 
 namespace stash::server {
@@ -46,7 +47,7 @@ bool Lookup(CommandContext& ctx, const KeyRef& k, bool read, ZSetValue** z) {
     }
   }
   if (!e) return true;
-  e.set_meta24(storage::LruClock(ctx.now_ms));
+  storage::StampAccess(e, ctx.now_ms);
   if (e.type() != storage::ValueType::kZSet) {
     ctx.Error(errors::kWrongType);
     return false;
@@ -56,9 +57,8 @@ bool Lookup(CommandContext& ctx, const KeyRef& k, bool read, ZSetValue** z) {
 }
 
 void Store(CommandContext& ctx, const KeyRef& k, std::unique_ptr<ZSetValue> z) {
-  storage::Entry e = k.shard->PutObject(k.key, k.hash, storage::ValueType::kZSet, std::move(z),
-                                        storage::kNoExpiry);
-  e.set_meta24(storage::LruClock(ctx.now_ms));
+  // New entries are stamped (LRU clock or LFU counter) by the shard.
+  k.shard->PutObject(k.key, k.hash, storage::ValueType::kZSet, std::move(z), storage::kNoExpiry);
   ctx.KeyReady(k.key);
 }
 

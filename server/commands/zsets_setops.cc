@@ -16,6 +16,7 @@
 #include "server/commands/keys.h"
 #include "server/commands/zsets.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 #include "storage/types/set_value.h"
 
 namespace stash::server {
@@ -104,7 +105,7 @@ void ZsetOpGeneric(CommandContext& ctx, size_t numkeys_index, Op op, bool cardin
     storage::Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
     if (e) {
       ctx.Hit();
-      e.set_meta24(storage::LruClock(ctx.now_ms));
+      storage::StampAccess(e, ctx.now_ms);
       if (e.type() == storage::ValueType::kZSet) {
         src[i].zset = storage::ObjectAs<ZSetValue>(e);
       } else if (e.type() == storage::ValueType::kSet) {

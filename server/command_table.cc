@@ -33,6 +33,7 @@ CommandTable& CommandTable::Get() {
 CommandTable::CommandTable() {
   RegisterConnectionCommands(*this);
   RegisterServerCommands(*this);
+  RegisterMemoryCommands(*this);
   RegisterStringCommands(*this);
   RegisterKeyCommands(*this);
   RegisterTransactionCommands(*this);

@@ -64,6 +64,9 @@ class Config {
   // TCP address at all, as `bind ""` does in Redis 7.0.
   std::vector<std::string> bind() const;
   bool protected_mode() const { return protected_mode_.load(); }
+  // DEL frees like UNLINK, and FLUSHDB/FLUSHALL without SYNC/ASYNC like ASYNC.
+  bool lazyfree_lazy_user_del() const { return lazyfree_lazy_user_del_.load(); }
+  bool lazyfree_lazy_user_flush() const { return lazyfree_lazy_user_flush_.load(); }
   std::string requirepass() const;
   int databases() const { return databases_.load(); }
   int64_t maxclients() const { return maxclients_.load(); }
@@ -106,6 +109,8 @@ class Config {
   // through the accessors above.
   std::atomic<int> port_{6379};
   std::atomic<bool> protected_mode_{true};
+  std::atomic<bool> lazyfree_lazy_user_del_{false};
+  std::atomic<bool> lazyfree_lazy_user_flush_{false};
   std::atomic<int> databases_{16};
   std::atomic<int64_t> maxclients_{10000};
   std::atomic<int64_t> timeout_{0};

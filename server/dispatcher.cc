@@ -5,6 +5,7 @@
 
 #include "server/command_context.h"
 #include "server/errors.h"
+#include "server/eviction.h"
 #include "server/watch.h"
 
 namespace stash::server {
@@ -72,14 +73,8 @@ bool Dispatcher::AddKeyShards(const Command* cmd, const std::vector<std::string_
   const CommandSpec& spec = cmd->spec;
   if (spec.flags & kExclusive) return false;
   if (spec.flags & (kNoKeyspace | kShardWalk)) return true;
-  if (spec.first_key <= 0) return true;
-  int argc = static_cast<int>(args.size());
-  int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-  if (last >= argc) last = argc - 1;
   storage::Database& d = keyspace.db(db);
-  for (int i = spec.first_key; i <= last; i += spec.key_step) {
-    locks->Add(db, d.ShardOf(storage::HashKey(args[i])));
-  }
+  ForEachKeyIndex(spec, args, [&](int i) { locks->Add(db, d.ShardOf(storage::HashKey(args[i]))); });
   return true;
 }
 
@@ -115,6 +110,16 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
   }
   if (cmd != nullptr && client.in_multi && (cmd->spec.flags & kNoMulti)) {
     error = "ERR Command not allowed inside a transaction";
+    WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+    cmd = nullptr;
+  }
+  // maxmemory (Redis's processCommand): evict before the command takes any lock; refuse it
+  // when memory stays over the limit and it may grow memory.
+  bool drop_new_key = false;
+  if (cmd != nullptr && server_.config->maxmemory() > 0 &&
+      !server_.eviction->BeforeCommand(worker_id_, cmd, args, client.db, client.in_multi,
+                                       client.queued, NowMs(), &drop_new_key)) {
+    error = errors::kOom;
     WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
     cmd = nullptr;
   }
@@ -159,9 +164,14 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
   ShardLockSet locks(server_.keyspace);
   AddKeyShards(cmd, args, server_.keyspace, client.db, &locks);
   locks.Lock();
+  if (server_.eviction->records_access()) server_.eviction->RecordAccess(cmd, args, client.db);
   RunLocked(client, reply, cmd, args, /*exclusive=*/false);
   locks.Unlock();
   server_.exec_lock.UnlockShared(worker_id_);
+  if (drop_new_key) {
+    // TinyLFU refused the new key admission: it goes instead of an LRU victim.
+    server_.eviction->AfterCommand(worker_id_, args[cmd->spec.first_key], client.db, NowMs());
+  }
 }
 
 void Dispatcher::SignalKeyReady(int db, std::string_view key) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "server/command_table.h"
+#include "server/scripting/scripting.h"
 #include "server/connection.h"
 #include "server/dispatcher.h"
 #include "server/logging.h"
@@ -55,6 +56,7 @@ ServerState::ServerState(std::shared_ptr<Config> cfg, int workers)
   for (int i = 0; i < workers; ++i) worker_stats.push_back(std::make_unique<WorkerStats>(commands));
   start_time_ms = NowMs();
   run_id = RandomRunId();
+  scripting = std::make_shared<scripting::Scripting>(script_state);
 }
 
 struct Worker {

@@ -16,9 +16,14 @@
 #include "server/client_state.h"
 #include "server/config.h"
 #include "server/exec_lock.h"
+#include "server/scripting/script_state.h"
 #include "storage/keyspace.h"
 
 namespace stash::server {
+
+namespace scripting {
+class Scripting;
+}
 
 // Per-command counters for INFO commandstats.
 struct CommandStats {
@@ -99,6 +104,9 @@ struct ServerState {
   std::function<void()> request_shutdown;
   std::atomic<int64_t> stat_reset_ms{0};
   std::shared_ptr<InfoState> info_state = NewInfoState();
+  // Lua scripting (server/scripting/): whether a script runs (BUSY, SCRIPT KILL), and the engines.
+  scripting::ScriptRunState script_state;
+  std::shared_ptr<scripting::Scripting> scripting;
 };
 
 }  // namespace stash::server

@@ -178,7 +178,7 @@ void FunctionListCommand(CommandContext& ctx) {
       }
       r.Bulk("flags");
       r.SetHeader(fn.flags.size());
-      for (const std::string& f : fn.flags) r.Bulk(f);
+      for (const std::string& f : fn.flags) r.SimpleString(f);
     }
     if (with_code) {
       r.Bulk("library_code");

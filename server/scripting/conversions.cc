@@ -258,7 +258,9 @@ void WriteLuaValue(lua_State* L, protocol::ReplyBuilder& reply, bool script_resp
       if (RawField(L, "verbatim_string") == LUA_TTABLE) {
         if (RawField(L, "format") == LUA_TSTRING) {
           std::string format = lua_tostring(L, -1);
-          if (RawField(L, "string") == LUA_TSTRING) {
+          lua_pushstring(L, "string");
+          lua_rawget(L, -3);  // from the verbatim_string table, below the format
+          if (lua_type(L, -1) == LUA_TSTRING) {
             size_t len;
             const char* s = lua_tolstring(L, -1, &len);
             if (reply.resp3()) {

@@ -117,7 +117,8 @@ int RegisterFunction(lua_State* L) {
   }
   if (!ValidName(fn.name)) {
     luaL_unref(L, LUA_REGISTRYINDEX, fn.ref);
-    return RaiseString(L, "Function names can only contain letters, numbers, or underscores(_) "
+    // Redis 7.0 words this error about library names, though it is about the function's.
+    return RaiseString(L, "Library names can only contain letters, numbers, or underscores(_) "
                           "and must be at least one character long");
   }
   if (g_loading->functions.count(fn.name)) {

@@ -48,7 +48,7 @@ const char kProtectedKey = 0;  // registry key (its address) of the weak set of 
 
 // Raises msg at the position of the Lua code that triggered the metamethod.
 int RaiseAt(lua_State* L, const char* msg) {
-  luaL_where(L, 2);
+  luaL_where(L, 1);
   lua_pushstring(L, msg);
   lua_concat(L, 2);
   return lua_error(L);
@@ -57,7 +57,7 @@ int RaiseAt(lua_State* L, const char* msg) {
 int ReadOnlyNewIndex(lua_State* L) { return RaiseAt(L, "Attempt to modify a readonly table"); }
 
 int NonexistentGlobal(lua_State* L) {
-  luaL_where(L, 2);
+  luaL_where(L, 1);
   lua_pushstring(L, "Script attempted to access nonexistent global variable '");
   lua_pushvalue(L, 2);
   lua_pushstring(L, "'");
@@ -101,7 +101,13 @@ void Hook(lua_State* L, lua_Debug*) {
 void OpenLibrary(lua_State* L, const char* name, lua_CFunction open) {
   lua_pushcfunction(L, open);
   lua_pushstring(L, name);
-  lua_call(L, 1, 0);
+  lua_call(L, 1, 1);
+  // Modules such as cjson return their table without setting the global.
+  if (name[0] != '\0' && lua_istable(L, -1)) {
+    lua_setglobal(L, name);
+  } else {
+    lua_pop(L, 1);
+  }
 }
 
 void PushStringArray(lua_State* L, const std::vector<std::string_view>& items) {

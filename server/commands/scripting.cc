@@ -11,6 +11,7 @@
 #include "server/command_context.h"
 #include "server/commands/server_common.h"
 #include "server/errors.h"
+#include "server/scripting/function_dump.h"
 #include "server/scripting/scripting.h"
 #include "storage/glob.h"
 
@@ -200,11 +201,13 @@ void FunctionStatsCommand(CommandContext& ctx) {
     int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now().time_since_epoch())
                       .count();
+    std::lock_guard<std::mutex> lock(state.mu);
     r.MapHeader(3);
     r.Bulk("name");
-    r.Bulk("?");
+    r.Bulk(state.name);
     r.Bulk("command");
-    r.ArrayHeader(0);
+    r.ArrayHeader(state.command.size());
+    for (const std::string& arg : state.command) r.Bulk(arg);
     r.Bulk("duration_ms");
     r.Integer(now - started);
   }
@@ -216,6 +219,33 @@ void FunctionStatsCommand(CommandContext& ctx) {
   r.Integer(state.libraries.load());
   r.Bulk("functions_count");
   r.Integer(state.functions.load());
+}
+
+void FunctionDumpCommand(CommandContext& ctx) {
+  ctx.reply.Bulk(scripting::DumpLibraries(Scripts(ctx).functions().Codes()));
+}
+
+// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]
+void FunctionRestoreCommand(CommandContext& ctx) {
+  if (ctx.args.size() > 4) {
+    return ctx.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                     std::string(CStr(ctx.args[1])) + "'. Try FUNCTION HELP.");
+  }
+  std::string policy = "append";
+  if (ctx.args.size() == 4) {
+    policy = Lowercase(ctx.args[3]);
+    if (policy != "flush" && policy != "append" && policy != "replace") {
+      return ctx.Error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or "
+                       "REPLACE.");
+    }
+  }
+  std::vector<std::string> codes;
+  if (!scripting::ParseDump(ctx.args[2], &codes)) {
+    return ctx.Error("ERR DUMP payload version or checksum are wrong");
+  }
+  std::string error = Scripts(ctx).functions().Restore(codes, policy);
+  if (!error.empty()) return ctx.Error(error);
+  ctx.reply.Ok();
 }
 
 void FunctionHelpCommand(CommandContext& ctx) {
@@ -331,6 +361,13 @@ void RegisterScriptingCommands(CommandTable& table) {
   fn({"function|kill", 2, kNoscript | kAllowBusy | kNoKeyspace, 0, 0, 0, FunctionKillCommand,
       "scripting", "Kill the function currently in execution.", "7.0.0", "O(1)",
       "slow scripting", "request_policy:all_shards response_policy:one_succeeded"});
+  fn({"function|dump", 2, kNoscript | kExclusive, 0, 0, 0, FunctionDumpCommand, "scripting",
+      "Dump all functions into a serialized binary payload", "7.0.0",
+      "O(N) where N is the number of functions", "slow scripting"});
+  fn({"function|restore", -3, kWrite | kDenyOom | kNoscript | kMayReplicate | kExclusive, 0, 0,
+      0, FunctionRestoreCommand, "scripting", "Restore all the functions on the given payload",
+      "7.0.0", "O(N) where N is the number of functions on the payload", "write slow scripting",
+      "request_policy:all_shards response_policy:all_succeeded"});
   fn({"function|help", 2, kLoading | kStale | kNoKeyspace, 0, 0, 0, FunctionHelpCommand,
       "scripting", "Show helpful text about the different subcommands", "7.0.0", "O(1)",
       "slow scripting"});

@@ -292,6 +292,33 @@ std::string FunctionRegistry::Load(const std::string& code, bool replace,
   return "";
 }
 
+std::vector<std::string> FunctionRegistry::Codes() const {
+  std::vector<std::string> codes;
+  for (const auto& [name, lib] : libraries_) codes.push_back(lib.code);
+  return codes;
+}
+
+std::string FunctionRegistry::Restore(const std::vector<std::string>& codes,
+                                      const std::string& policy) {
+  if (policy == "flush") Flush();
+  if (policy == "append") {
+    for (const std::string& code : codes) {
+      // The name as FUNCTION LOAD would read it from "#!lua name=<name>".
+      size_t at = code.find(" name=");
+      size_t eol = code.find_first_of(" \n", at == std::string::npos ? 0 : at + 6);
+      if (at == std::string::npos || at > code.find('\n')) continue;
+      std::string name = code.substr(at + 6, eol == std::string::npos ? eol : eol - at - 6);
+      if (libraries_.count(name)) return "ERR Library " + name + " already exists";
+    }
+  }
+  for (const std::string& code : codes) {
+    std::string name;
+    std::string error = Load(code, /*replace=*/policy == "replace", &name);
+    if (!error.empty()) return error;
+  }
+  return "";
+}
+
 bool FunctionRegistry::Delete(const std::string& library) {
   auto it = libraries_.find(library);
   if (it == libraries_.end()) return false;

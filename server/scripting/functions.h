@@ -36,6 +36,12 @@ class FunctionRegistry {
   // FUNCTION LOAD: on success returns "" and sets *library_name; else the error text.
   std::string Load(const std::string& code, bool replace, std::string* library_name);
   bool Delete(const std::string& library);
+  // FUNCTION RESTORE of already parsed library codes, with policy "flush", "append" or
+  // "replace". Returns "" or the error text. Not all-or-nothing: a library failing to load
+  // midway leaves the ones before it loaded.
+  std::string Restore(const std::vector<std::string>& codes, const std::string& policy);
+  // The codes of every library, for FUNCTION DUMP (in name order).
+  std::vector<std::string> Codes() const;
   void Flush();
   const FunctionInfo* Find(const std::string& name, const Library** library) const;
   const std::map<std::string, Library>& libraries() const { return libraries_; }

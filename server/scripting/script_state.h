@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace stash::server::scripting {
 
@@ -19,6 +21,8 @@ struct ScriptRunState {
   std::mutex mu;
   bool wrote = false;  // guarded by mu
   bool force_kill = false;  // SHUTDOWN NOSAVE: kill even after writes; guarded by mu
+  std::string name;                  // function name (FCALL) or sha; guarded by mu
+  std::vector<std::string> command;  // the FCALL / EVAL argv, for FUNCTION STATS; guarded by mu
 
   // INFO memory.
   std::atomic<int64_t> lua_eval_bytes{0};

@@ -58,9 +58,13 @@ std::string ParseShebang(std::string_view body, bool* no_writes) {
 // Marks a script as running for the other threads (BUSY, SCRIPT KILL) for its lifetime.
 class RunningScope {
  public:
-  RunningScope(ScriptRunState& state, bool is_eval) : state_(state) {
+  RunningScope(ScriptRunState& state, bool is_eval, const std::string& name,
+               const std::vector<std::string_view>& argv)
+      : state_(state) {
     {
       std::lock_guard<std::mutex> lock(state.mu);
+      state.name = name;
+      state.command.assign(argv.begin(), argv.end());
       state.wrote = false;
       state.force_kill = false;
       state.kill_requested.store(false);
@@ -188,7 +192,7 @@ void Scripting::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   run.read_only = read_only || script->no_writes;
   size_t mark = ctx.reply.buffer()->size();
   {
-    RunningScope running(state_, /*is_eval=*/true);
+    RunningScope running(state_, /*is_eval=*/true, sha, ctx.args);
     eval_engine_->Call(run, script->ref, /*eval_mode=*/true, keys, args, ctx.reply);
   }
   if (ctx.reply.buffer()->size() > mark && (*ctx.reply.buffer())[mark] == '-') ctx.failed = true;
@@ -213,7 +217,7 @@ void Scripting::Fcall(CommandContext& ctx, bool read_only) {
   run.read_only = read_only || no_writes;
   size_t mark = ctx.reply.buffer()->size();
   {
-    RunningScope running(state_, /*is_eval=*/false);
+    RunningScope running(state_, /*is_eval=*/false, name, ctx.args);
     functions_.engine().Call(run, fn->ref, /*eval_mode=*/false, keys, args, ctx.reply);
   }
   if (ctx.reply.buffer()->size() > mark && (*ctx.reply.buffer())[mark] == '-') ctx.failed = true;

@@ -229,6 +229,10 @@ TEST_CASE("a busy script makes others get BUSY until SCRIPT KILL stops it") {
   CHECK(other.Call({"PING"}) ==
         "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN "
         "NOSAVE.\r\n");
+  std::string stats = other.Call({"FUNCTION", "STATS"});
+  CHECK(stats.find("running_script\r\n*6\r\n$4\r\nname\r\n$4\r\nspin\r\n$7\r\ncommand\r\n*3\r\n"
+                   "$5\r\nFCALL\r\n$4\r\nspin\r\n$1\r\n0\r\n$11\r\nduration_ms\r\n:") !=
+        std::string::npos);
   CHECK(other.Call({"FUNCTION", "KILL"}) == "+OK\r\n");
   killed = runner.ReadReply();
   REQUIRE(killed.has_value());

@@ -175,6 +175,7 @@ LuaEngine::LuaEngine(ScriptRunState& state, bool functions) : state_(state) {
   OpenLibrary(L, LUA_DBLIBNAME, luaopen_debug);
   OpenLibrary(L, "cjson", luaopen_cjson);
   OpenLibrary(L, "bit", luaopen_bit);
+  OpenLibrary(L, "struct", OpenStructLibrary);
   RegisterRedisLib(L, functions);
   for (const char* name : kRemovedGlobals) {
     lua_pushnil(L);

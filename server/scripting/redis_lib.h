@@ -13,6 +13,9 @@ namespace stash::server::scripting {
 // engine also gets redis.register_function (usable only while a library loads).
 void RegisterRedisLib(lua_State* L, bool functions);
 
+// The `struct` library (lua_struct.cc): returns its table.
+int OpenStructLibrary(lua_State* L);
+
 }  // namespace stash::server::scripting
 
 #endif  // STASH_SERVER_SCRIPTING_REDIS_LIB_H_

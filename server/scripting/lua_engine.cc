@@ -176,6 +176,7 @@ LuaEngine::LuaEngine(ScriptRunState& state, bool functions) : state_(state) {
   OpenLibrary(L, "cjson", luaopen_cjson);
   OpenLibrary(L, "bit", luaopen_bit);
   OpenLibrary(L, "struct", OpenStructLibrary);
+  OpenLibrary(L, "cmsgpack", OpenCmsgpackLibrary);
   RegisterRedisLib(L, functions);
   for (const char* name : kRemovedGlobals) {
     lua_pushnil(L);

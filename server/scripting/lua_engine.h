@@ -1,5 +1,5 @@
 // One Lua 5.1 interpreter set up as Redis sets up its own: the libraries scripts expect (base,
-// table, string, math, cjson, bit, struct; not yet cmsgpack), the redis.* API, Redis's error handler and
+// table, string, math, cjson, bit, struct, cmsgpack), the redis.* API, Redis's error handler and
 // a sandbox (no os/io/loadfile/dofile/print, read-only globals and library tables, errors for
 // unknown globals). EVAL scripts and FUNCTION libraries each get their own engine, as in Redis 7.
 //

@@ -15,6 +15,8 @@ void RegisterRedisLib(lua_State* L, bool functions);
 
 // The `struct` library (lua_struct.cc): returns its table.
 int OpenStructLibrary(lua_State* L);
+// The `cmsgpack` library (lua_cmsgpack.cc): returns its table.
+int OpenCmsgpackLibrary(lua_State* L);
 
 }  // namespace stash::server::scripting
 

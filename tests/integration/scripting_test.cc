@@ -187,6 +187,16 @@ TEST_CASE("redis-py Lock scripts keep a critical section exclusive under content
   CHECK(failures.load() == 0);
   std::string total = std::to_string(kThreads * kRounds);
   CHECK(setup.Call({"GET", "counter"}) == Bulk(total));
+  // Scripts show in INFO: the cache, and EVALSHA and the commands it ran in commandstats.
+  std::string memory = setup.Call({"INFO", "memory"});
+  CHECK(memory.find("number_of_cached_scripts:3\r\n") != std::string::npos);
+  std::string stats = setup.Call({"INFO", "commandstats"});
+  CHECK(stats.find("cmdstat_evalsha:calls=" + std::to_string(kThreads * kRounds * 5) + ",") !=
+        std::string::npos);
+  CHECK(stats.find("cmdstat_pexpire:calls=" + std::to_string(kThreads * kRounds * 2) + ",") !=
+        std::string::npos);
+  CHECK(stats.find("cmdstat_del:calls=" + std::to_string(kThreads * kRounds) + ",") !=
+        std::string::npos);
 }
 
 // Polls PING on c until it answers BUSY (bounded).

@@ -199,6 +199,24 @@ TEST_CASE("redis-py Lock scripts keep a critical section exclusive under content
         std::string::npos);
 }
 
+TEST_CASE("a push from a script wakes a client blocked on another worker") {
+  STASH_FOR_EACH_SERVER(kind);
+  Fixture f(kind, {});
+  RespClient blocked = f.Connect();
+  RespClient pusher = f.Connect();
+  REQUIRE(blocked.SendCommand({"BLPOP", "queue", "10"}));
+  // Wait until the server has registered the blocked client (bounded poll).
+  for (int i = 0; i < 2500; ++i) {
+    if (pusher.Call({"INFO", "clients"}).find("blocked_clients:1\r\n") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  CHECK(pusher.Call({"EVAL", "return redis.call('rpush', KEYS[1], 'job')", "1", "queue"}) ==
+        ":1\r\n");
+  auto reply = blocked.ReadReply();
+  REQUIRE(reply.has_value());
+  CHECK(*reply == "*2\r\n$5\r\nqueue\r\n$3\r\njob\r\n");
+}
+
 // Polls PING on c until it answers BUSY (bounded).
 void WaitBusy(RespClient& c) {
   for (int i = 0; i < 5000; ++i) {

@@ -214,13 +214,14 @@ std::string FunctionRegistry::Load(const std::string& code, bool replace,
   Library lib;
   lib.name = name;
   lib.code = code;
-  // While loading, the code sees only the load-time API (redis.register_function, redis.log).
+  // While loading, the code sees only the load-time API (redis.register_function, redis.log,
+  // the LOG_* levels and the version).
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
   lua_newtable(L);  // load environment
   lua_newtable(L);  // its redis table
   lua_getglobal(L, "redis");
   for (const char* f : {"register_function", "log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE",
-                        "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM", "setresp"}) {
+                        "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"}) {
     lua_getfield(L, -1, f);
     lua_setfield(L, -3, f);
   }
@@ -235,10 +236,7 @@ std::string FunctionRegistry::Load(const std::string& code, bool replace,
   }
   PushReadOnlyProxy(L);
   lua_setfield(L, -2, "redis");
-  for (const char* lib_name : {"string", "math", "table", "cjson", "bit"}) {
-    lua_getglobal(L, lib_name);
-    lua_setfield(L, -2, lib_name);
-  }
+  // Nothing else: as in Redis 7.0, not even the standard libraries.
   PushReadOnlyProxy(L);
   lua_setfenv(L, -2);
   g_loading = &lib;

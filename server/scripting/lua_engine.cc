@@ -211,8 +211,13 @@ void LuaEngine::Protect() {
   lua_setmetatable(L, -2);
   lua_pushvalue(L, -1);
   real_globals_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
-  // Scripts see a read-only proxy of the globals, also as _G.
+  // Scripts see a read-only proxy of the globals, also as _G. getmetatable(_G) gives a table,
+  // as Redis's (whose _G has a metatable), but not the one that guards it.
   PushReadOnlyProxy(L);
+  lua_getmetatable(L, -1);
+  lua_newtable(L);
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, real_globals_ref_);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "_G");

@@ -249,7 +249,8 @@ std::string FunctionRegistry::Load(const std::string& code, bool replace,
   std::string message;
   if (err != 0) {
     if (lua_istable(L, -1)) {
-      lua_getfield(L, -1, "err");
+      lua_pushstring(L, "err");
+      lua_rawget(L, -2);  // no metamethods: this is outside any protected call
       message = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
       lua_pop(L, 1);
     } else {

@@ -98,6 +98,13 @@ void Hook(lua_State* L, lua_Debug*) {
   lua_error(L);
 }
 
+// t[name] of the table on top, without metamethods: this runs outside any protected call, where
+// an erroring __index would abort the process.
+void RawGetField(lua_State* L, const char* name) {
+  lua_pushstring(L, name);
+  lua_rawget(L, -2);
+}
+
 void OpenLibrary(lua_State* L, const char* name, lua_CFunction open) {
   lua_pushcfunction(L, open);
   lua_pushstring(L, name);
@@ -274,14 +281,14 @@ void LuaEngine::Call(RunContext& run, int ref, bool eval_mode,
       reply.Error("ERR Error running script " + run.name + ", " + msg.substr(0, 100) + "\n");
     } else {
       std::string msg, source, line;
-      lua_getfield(L, -1, "err");
+      RawGetField(L, "err");
       if (lua_isstring(L, -1)) msg = lua_tostring(L, -1);
       lua_pop(L, 1);
-      lua_getfield(L, -1, "source");
+      RawGetField(L, "source");
       bool has_source = lua_isstring(L, -1);
       if (has_source) source = lua_tostring(L, -1);
       lua_pop(L, 1);
-      lua_getfield(L, -1, "line");
+      RawGetField(L, "line");
       bool has_line = lua_isstring(L, -1);
       if (has_line) line = lua_tostring(L, -1);
       lua_pop(L, 1);

@@ -217,6 +217,21 @@ TEST_CASE("a push from a script wakes a client blocked on another worker") {
   CHECK(*reply == "*2\r\n$5\r\nqueue\r\n$3\r\njob\r\n");
 }
 
+// Stash only: redis-server 7.0.15 itself crashes on these (it reads the error table's fields
+// with metamethods, outside any protected call).
+TEST_CASE("error objects with metamethods do not bring the server down") {
+  Fixture f(ServerKind::kStash, {});
+  RespClient c = f.Connect();
+  std::string reply =
+      c.Call({"EVAL", "error(setmetatable({}, {__index = function() error('x') end}))", "0"});
+  CHECK(reply.rfind("-", 0) == 0);
+  reply = c.Call({"EVAL",
+                  "error(setmetatable({err = 'E raw'}, {__newindex = function() error('y') end}))",
+                  "0"});
+  CHECK(reply.rfind("-ERR user_script:1: y script: ", 0) == 0);
+  CHECK(c.Call({"PING"}) == "+PONG\r\n");
+}
+
 // Polls PING on c until it answers BUSY (bounded).
 void WaitBusy(RespClient& c) {
   for (int i = 0; i < 5000; ++i) {

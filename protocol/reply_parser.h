@@ -2,6 +2,10 @@
 // RequestParser and ReplyBuilder. No I/O: the caller hands it the bytes it has buffered and learns
 // whether they hold one whole reply and how many bytes that reply took.
 //
+// Unlike ReplyReader (reply_reader.h: a trusted buffer our own ReplyBuilder wrote, read element
+// by element for scripting), this parser takes bytes from the network: it tells an incomplete
+// reply from a malformed one, bounds nesting and lengths, and returns the whole reply as a tree.
+//
 // The parser restarts from the first byte on every call, which keeps it stateless and simple; a
 // caller reading a large reply in pieces avoids quadratic work by asking bytes_wanted() how much
 // the pending bulk string still needs before calling again.

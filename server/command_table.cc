@@ -43,6 +43,7 @@ CommandTable::CommandTable() {
   RegisterSetCommands(*this);
   RegisterZSetCommands(*this);
   RegisterBlockingZSetCommands(*this);
+  RegisterScriptingCommands(*this);
 }
 
 void CommandTable::Add(const CommandSpec& spec) {

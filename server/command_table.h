@@ -154,6 +154,7 @@ void RegisterBlockingListCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
 void RegisterBlockingZSetCommands(CommandTable& table);
+void RegisterScriptingCommands(CommandTable& table);
 
 }  // namespace stash::server
 

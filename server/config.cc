@@ -607,7 +607,7 @@ std::vector<Directive> BuildTable() {
       Bool("disable-thp", kImmutable, "yes"),
       Enum("oom-score-adj", 0, {"no", "yes", "relative", "absolute"}, "no"),
       Special("oom-score-adj-values", kMultiArg, "0 200 800", ParseOomScoreAdjValues),
-      Int("busy-reply-threshold", 0, 0, kLongMax, "5000"),
+      Int("busy-reply-threshold", 0, 0, kLongMax, "5000", &C::busy_reply_threshold_),
       // Memory and eviction.
       Mem("maxmemory", kAnyUnsigned, 0, kLongMax, "0", &C::maxmemory_),
       Enum("maxmemory-policy", 0,

@@ -36,6 +36,12 @@ std::string UnknownCommandError(const std::vector<std::string_view>& args) {
          "', with args beginning with: " + list;
 }
 
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 bool IsMultiControl(const Command* cmd) {
   std::string_view name = cmd->spec.name;
   return name == "exec" || name == "discard" || name == "multi" || name == "watch" ||
@@ -86,6 +92,24 @@ static std::string ExecAbortError(std::string_view error) {
   // Shared Redis errors such as NOAUTH end in "\r\n", which the formatter turns into spaces.
   if (error == errors::kNoAuth) message += "  ";
   return message;
+}
+
+bool Dispatcher::ScriptBusy() const {
+  int64_t started = server_.script_state.started_ms.load(std::memory_order_relaxed);
+  if (started == 0) return false;
+  int64_t threshold = server_.config->busy_reply_threshold();
+  return threshold > 0 && SteadyMs() - started >= threshold;
+}
+
+void Dispatcher::ReplyBusy(ClientState& client, protocol::ReplyBuilder& reply, const Command* cmd) {
+  WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+  WorkerStats::Bump(stats_.error_replies);
+  if (client.in_multi) client.multi_error = true;
+  reply.Error(server_.script_state.is_eval.load()
+                  ? "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                    "SHUTDOWN NOSAVE."
+                  : "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
+                    "SHUTDOWN NOSAVE.");
 }
 
 void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
@@ -141,6 +165,9 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     return;
   }
   if (client.info) client.info->last_command.store(cmd, std::memory_order_relaxed);
+  // A script past busy-reply-threshold: only the commands Redis allows then (SCRIPT KILL, ...).
+  auto busy = [this, cmd]() { return !(cmd->spec.flags & kAllowBusy) && ScriptBusy(); };
+  if (busy()) return ReplyBusy(client, reply, cmd);
 
   if (client.in_multi && !IsMultiControl(cmd)) {
     client.queued.emplace_back(args.begin(), args.end());
@@ -150,7 +177,7 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
   }
 
   if (cmd->spec.flags & kExclusive) {
-    server_.exec_lock.LockExclusive();
+    if (!server_.exec_lock.LockExclusiveUnlessBusy(busy)) return ReplyBusy(client, reply, cmd);
     RunLocked(client, reply, cmd, args, /*exclusive=*/true);
     server_.exec_lock.UnlockExclusive();
     return;
@@ -160,7 +187,9 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     RunLocked(client, reply, cmd, args, /*exclusive=*/false);
     return;
   }
-  server_.exec_lock.LockShared(worker_id_);
+  if (!server_.exec_lock.LockSharedUnlessBusy(worker_id_, busy)) {
+    return ReplyBusy(client, reply, cmd);
+  }
   ShardLockSet locks(server_.keyspace);
   AddKeyShards(cmd, args, server_.keyspace, client.db, &locks);
   locks.Lock();

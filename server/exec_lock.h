@@ -12,6 +12,7 @@
 #define STASH_SERVER_EXEC_LOCK_H_
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -34,9 +35,35 @@ class ExecLock {
     for (int i = count_ - 1; i >= 0; --i) slots_[i].mu.unlock();
   }
 
+  // The same, for while a script may be running: instead of waiting for as long as it runs,
+  // give up (false, nothing held) once busy() says the script is past busy-reply-threshold, so
+  // the worker can answer BUSY and keep serving its other clients (SCRIPT KILL among them).
+  template <class Busy>
+  bool LockSharedUnlessBusy(int slot, Busy busy) {
+    return LockUnlessBusy(slots_[slot].mu, busy);
+  }
+  template <class Busy>
+  bool LockExclusiveUnlessBusy(Busy busy) {
+    for (int i = 0; i < count_; ++i) {
+      if (!LockUnlessBusy(slots_[i].mu, busy)) {
+        for (int j = i - 1; j >= 0; --j) slots_[j].mu.unlock();
+        return false;
+      }
+    }
+    return true;
+  }
+
  private:
+  template <class Busy>
+  static bool LockUnlessBusy(std::timed_mutex& mu, Busy busy) {
+    if (mu.try_lock()) return true;
+    while (!mu.try_lock_for(std::chrono::milliseconds(2))) {
+      if (busy()) return false;
+    }
+    return true;
+  }
   struct alignas(64) Slot {
-    std::mutex mu;
+    std::timed_mutex mu;  // timed only for the BUSY path; lock/unlock cost as std::mutex
   };
   std::unique_ptr<Slot[]> slots_;
   int count_;

@@ -304,17 +304,24 @@ void MemorySection(CommandContext& ctx, InfoWriter& w) {
   w.Field("allocator_resident", rss);
   w.Field("total_system_memory", system);
   w.Field("total_system_memory_human", BytesToHuman(system));
-  for (const char* zero : {"used_memory_lua", "used_memory_vm_eval"}) w.Field(zero, 0);
-  w.Field("used_memory_lua_human", "0B");
-  for (const char* zero : {"used_memory_scripts_eval", "number_of_cached_scripts",
-                           "number_of_functions", "number_of_libraries",
-                           "used_memory_vm_functions", "used_memory_vm_total"}) {
-    w.Field(zero, 0);
-  }
-  w.Field("used_memory_vm_total_human", "0B");
-  w.Field("used_memory_functions", 0);
-  w.Field("used_memory_scripts", 0);
-  w.Field("used_memory_scripts_human", "0B");
+  // Scripting, as Redis 7.0 reports it (see server/scripting/script_state.h).
+  const scripting::ScriptRunState& scripts = ctx.server.script_state;
+  int64_t lua_eval = scripts.lua_eval_bytes.load(), lua_functions = scripts.lua_functions_bytes.load();
+  int64_t scripts_eval = scripts.cached_scripts_bytes.load();
+  int64_t functions_bytes = scripts.functions_bytes.load();
+  w.Field("used_memory_lua", lua_eval);
+  w.Field("used_memory_vm_eval", lua_eval);
+  w.Field("used_memory_lua_human", BytesToHuman(static_cast<uint64_t>(lua_eval)));
+  w.Field("used_memory_scripts_eval", scripts_eval);
+  w.Field("number_of_cached_scripts", scripts.cached_scripts.load());
+  w.Field("number_of_functions", scripts.functions.load());
+  w.Field("number_of_libraries", scripts.libraries.load());
+  w.Field("used_memory_vm_functions", lua_functions);
+  w.Field("used_memory_vm_total", lua_eval + lua_functions);
+  w.Field("used_memory_vm_total_human", BytesToHuman(static_cast<uint64_t>(lua_eval + lua_functions)));
+  w.Field("used_memory_functions", functions_bytes);
+  w.Field("used_memory_scripts", scripts_eval + functions_bytes);
+  w.Field("used_memory_scripts_human", BytesToHuman(static_cast<uint64_t>(scripts_eval + functions_bytes)));
   w.Field("maxmemory", maxmemory);
   w.Field("maxmemory_human", BytesToHuman(maxmemory));
   w.Field("maxmemory_policy", config.maxmemory_policy());

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "server/command_table.h"
+#include "server/scripting/scripting.h"
 #include "server/connection.h"
 #include "server/dispatcher.h"
 #include "server/eviction.h"
@@ -65,6 +66,7 @@ ServerState::ServerState(std::shared_ptr<Config> cfg, int workers)
     if (e && EvictionState::IsPolicySetting(name)) e->ApplyConfig();
     return "";
   });
+  scripting = std::make_shared<scripting::Scripting>(script_state);
 }
 
 struct Worker {

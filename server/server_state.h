@@ -16,10 +16,15 @@
 #include "server/client_state.h"
 #include "server/config.h"
 #include "server/exec_lock.h"
+#include "server/scripting/script_state.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
 
 namespace stash::server {
+
+namespace scripting {
+class Scripting;
+}
 
 // Per-command counters for INFO commandstats.
 struct CommandStats {
@@ -109,6 +114,9 @@ struct ServerState {
   // used_memory once the server finished starting (INFO used_memory_startup).
   std::atomic<int64_t> startup_memory{0};
   std::atomic<uint64_t> peak_memory{0};  // used_memory_peak (reset by CONFIG RESETSTAT)
+  // Lua scripting (server/scripting/): whether a script runs (BUSY, SCRIPT KILL), and the engines.
+  scripting::ScriptRunState script_state;
+  std::shared_ptr<scripting::Scripting> scripting;
 };
 
 }  // namespace stash::server

@@ -145,6 +145,20 @@ void ShutdownCommand(CommandContext& ctx) {
     return ctx.Error(errors::kSyntax);
   }
   if (abort) return ctx.Error("ERR No shutdown in progress.");
+  if (ctx.server.script_state.started_ms.load() != 0) {
+    // A script is running: like Redis, only SHUTDOWN NOSAVE may stop the server then; the
+    // script is killed (even after writes) so its worker can exit.
+    scripting::ScriptRunState& state = ctx.server.script_state;
+    if (!nosave) {
+      return ctx.Error(state.is_eval.load() ? "BUSY Redis is busy running a script. You can only "
+                                              "call SCRIPT KILL or SHUTDOWN NOSAVE."
+                                            : "BUSY Redis is busy running a script. You can only "
+                                              "call FUNCTION KILL or SHUTDOWN NOSAVE.");
+    }
+    std::lock_guard<std::mutex> lock(state.mu);
+    state.force_kill = true;
+    state.kill_requested.store(true);
+  }
   if (ctx.server.request_shutdown) ctx.server.request_shutdown();
   ctx.client.close_after_reply = true;
 }

@@ -42,6 +42,7 @@ CommandTable::CommandTable() {
   RegisterSetCommands(*this);
   RegisterZSetCommands(*this);
   RegisterBlockingZSetCommands(*this);
+  RegisterPubsubCommands(*this);
 }
 
 void CommandTable::Add(const CommandSpec& spec) {

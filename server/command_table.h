@@ -112,6 +112,7 @@ void RegisterBlockingListCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
 void RegisterBlockingZSetCommands(CommandTable& table);
+void RegisterPubsubCommands(CommandTable& table);
 
 }  // namespace stash::server
 

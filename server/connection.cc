@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "server/pubsub.h"
 #include "server/watch.h"
 
 namespace stash::server {
@@ -42,6 +43,8 @@ Connection::Connection(asio::ip::tcp::socket socket, Dispatcher& dispatcher)
 
 Connection::~Connection() {
   if (state_.info) server_.clients.Remove(state_.info->id);
+  DropClientSubscriptions(server_, state_);
+  if (state_.tracking) server_.tracking.Disable(state_.info->id);
   if (!state_.watched.empty()) UnwatchAllKeys(server_, dispatcher_.worker_id(), state_);
 }
 
@@ -69,6 +72,12 @@ void Connection::Start() {
   state_.deliver_reply = [weak, executor](std::string reply) {
     asio::post(executor, [weak, reply = std::move(reply)]() mutable {
       if (auto self = weak.lock()) self->OnUnblocked(std::move(reply));
+    });
+  };
+  // Pub/Sub messages and tracking invalidations from any thread.
+  info->push = [weak, executor](std::shared_ptr<const std::string> bytes) {
+    asio::post(executor, [weak, bytes = std::move(bytes)]() {
+      if (auto self = weak.lock()) self->OnPush(*bytes);
     });
   };
   state_.authenticated = server_.config->requirepass().empty();
@@ -212,6 +221,38 @@ void Connection::OnUnblocked(std::string reply) {
   block_timer_.cancel();
   out_ += reply;
   if (!write_pending_) ProcessInput();
+}
+
+void Connection::OnPush(const std::string& bytes) {
+  if (closed_) return;
+  out_ += bytes;
+  if (OutputOverLimit()) {
+    // Redis closes a client past its output buffer limit at once, dropping what it still holds.
+    out_.clear();
+    Close();
+    return;
+  }
+  if (!write_pending_) WriteOut();
+}
+
+// client-output-buffer-limit for the pubsub class (a client with subscriptions): the hard limit
+// closes at once, the soft limit when the output stayed above it for more than its seconds.
+// Normal clients have no limit, as with Redis's default "normal 0 0 0".
+bool Connection::OutputOverLimit() {
+  if (!state_.subscribed()) return false;
+  OutputLimit limit = server_.pubsub.pubsub_limit();
+  size_t pending = out_.size() + writing_.size();
+  if (limit.hard > 0 && pending >= limit.hard) return true;
+  if (limit.soft > 0 && pending >= limit.soft) {
+    int64_t now = NowMs();
+    if (soft_limit_since_ms_ == 0) {
+      soft_limit_since_ms_ = now;
+      return false;
+    }
+    return (now - soft_limit_since_ms_) / 1000 > limit.soft_seconds;
+  }
+  soft_limit_since_ms_ = 0;
+  return false;
 }
 
 void Connection::WriteOut() {

@@ -5,6 +5,7 @@
 
 #include "server/command_context.h"
 #include "server/errors.h"
+#include "server/pubsub.h"
 #include "server/watch.h"
 
 namespace stash::server {
@@ -33,6 +34,14 @@ std::string UnknownCommandError(const std::vector<std::string_view>& args) {
   }
   return "ERR unknown command '" + std::string(UpToNul(args[0], 128)) +
          "', with args beginning with: " + list;
+}
+
+// What a RESP2 client with subscriptions may still run (Redis's processCommand).
+bool AllowedWhileSubscribed(const Command* cmd) {
+  std::string_view name = cmd->spec.name;
+  return name == "ping" || name == "subscribe" || name == "ssubscribe" ||
+         name == "unsubscribe" || name == "sunsubscribe" || name == "psubscribe" ||
+         name == "punsubscribe" || name == "quit" || name == "reset";
 }
 
 bool IsMultiControl(const Command* cmd) {
@@ -95,7 +104,17 @@ static std::string ExecAbortError(std::string_view error) {
 
 void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
                           const std::vector<std::string_view>& args) {
-  DispatchOne(client, reply, args);
+  {
+    CurrentClientScope current(client.info ? client.info->id : 0, &reply);
+    DispatchOne(client, reply, args);
+  }
+  // Tracking invalidations for the client itself follow its reply, as in Redis.
+  std::string* deferred = CurrentClientScope::Deferred();
+  if (!deferred->empty()) {
+    reply.Raw(*deferred);
+    deferred->clear();
+  }
+  server_.tracking.FlushBroadcasts();
   if (!ready_keys_.empty()) ServeReadyKeys();
 }
 
@@ -115,6 +134,13 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
   }
   if (cmd != nullptr && client.in_multi && (cmd->spec.flags & kNoMulti)) {
     error = "ERR Command not allowed inside a transaction";
+    WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+    cmd = nullptr;
+  }
+  if (cmd != nullptr && !client.resp3 && client.subscribed() && !AllowedWhileSubscribed(cmd)) {
+    error = "ERR Can't execute '" + cmd->full_name() +
+            "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+            "context";
     WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
     cmd = nullptr;
   }
@@ -164,6 +190,24 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
   server_.exec_lock.UnlockShared(worker_id_);
 }
 
+void Dispatcher::RememberTrackedKeys(ClientState& client, const Command* cmd,
+                                     const std::vector<std::string_view>& args) {
+  // Redis's trackingRememberKeys: not in BCAST mode, and OPTIN/OPTOUT decide with CACHING.
+  if (client.tracking_bcast || (cmd->spec.flags & kPubsub)) return;
+  if ((client.tracking_optin && !client.caching_given) ||
+      (client.tracking_optout && client.caching_given)) {
+    return;
+  }
+  const CommandSpec& spec = cmd->spec;
+  if (spec.first_key <= 0) return;
+  int argc = static_cast<int>(args.size());
+  int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  if (last >= argc) last = argc - 1;
+  std::vector<std::string_view> keys;
+  for (int i = spec.first_key; i <= last; i += spec.key_step) keys.push_back(args[i]);
+  if (!keys.empty()) server_.tracking.RememberKeys(client.info->id, keys);
+}
+
 void Dispatcher::SignalKeyReady(int db, std::string_view key) {
   if (server_.blocking.empty()) return;
   std::string k(key);
@@ -189,6 +233,12 @@ void Dispatcher::RunLocked(ClientState& client, protocol::ReplyBuilder& reply,
   CommandContext ctx(args, reply, client, server_, stats_, cmd, NowMs(), exclusive);
   ctx.dispatcher = this;
   cmd->spec.handler(ctx);
+  if (client.tracking && (cmd->spec.flags & kReadonly)) RememberTrackedKeys(client, cmd, args);
+  // CLIENT CACHING applies to the one command after it (a whole transaction, when queued).
+  if (client.caching_given && !client.in_multi && !client.in_exec &&
+      (cmd->parent == nullptr || std::string_view(cmd->parent->spec.name) != "client")) {
+    client.caching_given = false;
+  }
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start)
                   .count();

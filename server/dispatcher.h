@@ -47,6 +47,9 @@ class Dispatcher {
   void DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
                    const std::vector<std::string_view>& args);
   void ServeReadyKeys();
+  // CLIENT TRACKING: the keys of a read-only command the client may now cache.
+  void RememberTrackedKeys(ClientState& client, const Command* cmd,
+                           const std::vector<std::string_view>& args);
 
   ServerState& server_;
   int worker_id_;

@@ -55,6 +55,11 @@ ServerState::ServerState(std::shared_ptr<Config> cfg, int workers)
   for (int i = 0; i < workers; ++i) worker_stats.push_back(std::make_unique<WorkerStats>(commands));
   start_time_ms = NowMs();
   run_id = RandomRunId();
+  pubsub.WatchConfig(config);
+  for (int db = 0; db < keyspace.database_count(); ++db) {
+    key_events.push_back(std::make_unique<KeyEvents>(*this, db));
+    keyspace.db(db).set_observer(key_events.back().get());
+  }
 }
 
 struct Worker {

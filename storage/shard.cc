@@ -33,6 +33,7 @@ Entry Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms) {
   if (e.ExpiredAt(now_ms)) {
     data_.table.EraseAt(slot);
     ++expired_keys_;
+    if (observer_ != nullptr) observer_->KeyExpired(key);
     Touch(key);  // before Free: key may be a view of the entry's own bytes
     Free(e);
     return Entry();
@@ -135,8 +136,11 @@ bool Shard::Erase(std::string_view key, uint64_t hash, int64_t now_ms) {
   if (slot == EntryTable::kNotFound) return false;
   Entry e = data_.table.At(slot);
   bool live = !e.ExpiredAt(now_ms);
-  if (!live) ++expired_keys_;
   data_.table.EraseAt(slot);
+  if (!live) {
+    ++expired_keys_;
+    if (observer_ != nullptr) observer_->KeyExpired(key);
+  }
   Touch(key);  // before Free: key may be a view of the entry's own bytes (eviction, expiry)
   Free(e);
   return live;

@@ -50,6 +50,7 @@ void ClearDatabase(storage::Database& db) {
 void FlushdbCommand(CommandContext& ctx) {
   if (!FlushOptionOk(ctx)) return;
   ClearDatabase(ctx.db());
+  ctx.server.tracking.InvalidateAll();
   ctx.reply.Ok();
 }
 
@@ -58,6 +59,7 @@ void FlushallCommand(CommandContext& ctx) {
   for (int d = 0; d < ctx.server.keyspace.database_count(); ++d) {
     ClearDatabase(ctx.server.keyspace.db(d));
   }
+  ctx.server.tracking.InvalidateAll();
   ctx.reply.Ok();
 }
 

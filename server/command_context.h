@@ -66,6 +66,12 @@ class CommandContext {
   // After pushing to key: blocked clients waiting on it get served when this command is done.
   void KeyReady(std::string_view key);
 
+  // Keyspace notification for key in the client's database (see notify.h). Call it once per
+  // event, right after the modification.
+  void Notify(int type, std::string_view event, std::string_view key) {
+    if (server.pubsub.notify_flags() & type) NotifyKeyspaceEvent(server, type, event, key, client.db);
+  }
+
   void Hit() { WorkerStats::Bump(stats.keyspace_hits); }
   void Miss() { WorkerStats::Bump(stats.keyspace_misses); }
 };

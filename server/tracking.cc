@@ -37,7 +37,7 @@ std::string Tracking::Check(uint64_t client_id, const TrackingOptions& o) const 
            "and then re-enabling it with a different mode.";
   }
   if (o.bcast && (o.optin || o.optout)) return "ERR OPTIN and OPTOUT are not compatible with BCAST";
-  if (o.optin && o.optout) return "ERR You can't use both OPTIN and OPTOUT";
+  if (o.optin && o.optout) return "ERR You can't specify both OPTIN mode and OPTOUT mode";
   if (current != nullptr && ((o.optin && current->options.optout) ||
                              (o.optout && current->options.optin))) {
     return "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "

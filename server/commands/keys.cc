@@ -122,7 +122,9 @@ void DelCommand(CommandContext& ctx) {
   int64_t removed = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     KeyRef k = ctx.Key(ctx.args[i]);
-    if (k.shard->Erase(k.key, k.hash, ctx.now_ms)) ++removed;
+    if (!k.shard->Erase(k.key, k.hash, ctx.now_ms)) continue;
+    ++removed;
+    ctx.Notify(kNotifyGeneric, "del", k.key);
   }
   ctx.reply.Integer(removed);
 }
@@ -172,6 +174,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   }
   // The destination takes the source's value and TTL (a TTL of its own is dropped).
   MoveValue(ctx, src, dst, e);
+  ctx.Notify(kNotifyGeneric, "rename_from", src.key);
+  ctx.Notify(kNotifyGeneric, "rename_to", dst.key);
   if (nx) {
     ctx.reply.Integer(1);
   } else {
@@ -213,6 +217,7 @@ void CopyCommand(CommandContext& ctx) {
     return;
   }
   CopyValue(ctx, dst, e);
+  NotifyKeyspaceEvent(ctx.server, kNotifyGeneric, "copy_to", dst.key, dst_db);
   ctx.reply.Integer(1);
 }
 
@@ -234,6 +239,8 @@ void MoveCommand(CommandContext& ctx) {
     return;
   }
   MoveValue(ctx, src, dst, e);
+  ctx.Notify(kNotifyGeneric, "move_from", src.key);
+  NotifyKeyspaceEvent(ctx.server, kNotifyGeneric, "move_to", dst.key, dst_db);
   ctx.reply.Integer(1);
 }
 

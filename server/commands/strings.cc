@@ -195,6 +195,8 @@ void SetGeneric(CommandContext& ctx, unsigned flags, std::string_view value,
   }
   if ((flags & kSetKeepTtl) && found) expiry = existing.expiry_ms();
   Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, value, expiry));
+  ctx.Notify(kNotifyString, "set", k.key);
+  if (flags & kAnyExpire) ctx.Notify(kNotifyGeneric, "expire", k.key);
   if (flags & kSetGet) return;
   if (counted) {
     ctx.reply.Integer(1);
@@ -223,6 +225,7 @@ void GetsetCommand(CommandContext& ctx) {
   KeyRef k = ctx.Key(ctx.args[1]);
   if (!GetGeneric(ctx, k)) return;
   Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, ctx.args[2], storage::kNoExpiry));
+  ctx.Notify(kNotifyString, "set", k.key);
 }
 
 void GetdelCommand(CommandContext& ctx) {
@@ -230,6 +233,7 @@ void GetdelCommand(CommandContext& ctx) {
   Entry e = LookupRead(ctx, k);
   if (!ReplyStringOrNull(ctx, e)) return;
   if (e) k.shard->Erase(k.key, k.hash, ctx.now_ms);
+  if (e) ctx.Notify(kNotifyGeneric, "del", k.key);
 }
 
 // GETEX: options are checked before the lookup, the expiry value only after it (a missing key
@@ -256,10 +260,13 @@ void GetexCommand(CommandContext& ctx) {
   if ((flags & (kSetExAt | kSetPxAt)) && expiry <= ctx.now_ms) {
     // An absolute time already past deletes the key (checkAlreadyExpired).
     k.shard->Erase(k.key, k.hash, ctx.now_ms);
+    ctx.Notify(kNotifyGeneric, "del", k.key);
   } else if (flags & kAnyExpire) {
     k.shard->SetExpiry(k.key, k.hash, e, expiry);
+    ctx.Notify(kNotifyGeneric, "expire", k.key);
   } else if ((flags & kSetPersist) && e.has_expiry()) {
     k.shard->SetExpiry(k.key, k.hash, e, storage::kNoExpiry);
+    ctx.Notify(kNotifyGeneric, "persist", k.key);
   }
 }
 
@@ -299,6 +306,7 @@ void MsetGeneric(CommandContext& ctx, bool nx) {
     // setKey's lookupKeyWrite: lazily expires the old entry (counted in expired_keys).
     if (!nx) k.shard->Find(k.key, k.hash, ctx.now_ms);
     Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, args[j + 1], storage::kNoExpiry));
+    ctx.Notify(kNotifyString, "set", k.key);
   }
   if (nx) {
     ctx.reply.Integer(1);
@@ -318,6 +326,7 @@ void AppendCommand(CommandContext& ctx) {
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (!e) {
     Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, tail, storage::kNoExpiry));
+    ctx.Notify(kNotifyString, "append", k.key);
     ctx.reply.Integer(static_cast<int64_t>(tail.size()));
     return;
   }
@@ -331,6 +340,7 @@ void AppendCommand(CommandContext& ctx) {
   if (!tail.empty()) memcpy(e.value_data() + old_len, tail.data(), tail.size());
   e.set_raw_string(true);
   k.shard->Touch(k.key);
+  ctx.Notify(kNotifyString, "append", k.key);
   ctx.reply.Integer(static_cast<int64_t>(old_len + tail.size()));
 }
 
@@ -431,6 +441,7 @@ void SetrangeCommand(CommandContext& ctx) {
   memcpy(e.value_data() + offset, value.data(), value.size());
   e.set_raw_string(true);
   k.shard->Touch(k.key);
+  ctx.Notify(kNotifyString, "setrange", k.key);
   ctx.reply.Integer(static_cast<int64_t>(end));
 }
 
@@ -457,6 +468,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
   size_t n = protocol::FormatInt64(buf, value);
   int64_t expiry = e ? e.expiry_ms() : storage::kNoExpiry;
   Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, std::string_view(buf, n), expiry));
+  ctx.Notify(kNotifyString, "incrby", k.key);
   ctx.reply.Integer(value);
 }
 
@@ -509,6 +521,7 @@ void IncrbyfloatCommand(CommandContext& ctx) {
   std::string text = protocol::FormatLongDoubleHuman(value);
   int64_t expiry = e ? e.expiry_ms() : storage::kNoExpiry;
   Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, text, expiry));
+  ctx.Notify(kNotifyString, "incrbyfloat", k.key);
   ctx.reply.Bulk(text);
 }
 

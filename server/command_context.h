@@ -72,6 +72,8 @@ class CommandContext {
     if (server.pubsub.notify_flags() & type) NotifyKeyspaceEvent(server, type, event, key, client.db);
   }
 
+  EventTarget Events() { return {&server, client.db}; }
+
   void Hit() { WorkerStats::Bump(stats.keyspace_hits); }
   void Miss() { WorkerStats::Bump(stats.keyspace_misses); }
 };

@@ -41,6 +41,16 @@ int ParseKeyspaceEventFlags(std::string_view letters);
 void NotifyKeyspaceEvent(ServerState& server, int type, std::string_view event,
                          std::string_view key, int db);
 
+// Where events go from code that has no CommandContext (serving a blocked client later, on
+// another thread): the server and the database of the command.
+struct EventTarget {
+  ServerState* server;
+  int db;
+  void Notify(int type, std::string_view event, std::string_view key) const {
+    NotifyKeyspaceEvent(*server, type, event, key, db);
+  }
+};
+
 // What the shards of one database report (see storage::KeyObserver): every modification goes to
 // client tracking, every lazily expired key becomes an "expired" event. The one place where key
 // changes that no command handler sees (expiry, eviction) reach tracking and notifications.

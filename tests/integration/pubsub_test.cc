@@ -67,6 +67,16 @@ class Fixture {
     return reply.substr(1, reply.size() - 3);
   }
 
+  // Polls INFO clients until exactly n clients are blocked (bounded).
+  void WaitBlocked(int n) {
+    std::string want = "blocked_clients:" + std::to_string(n) + "\r\n";
+    for (int i = 0; i < 2000; ++i) {
+      if (control_.Call({"INFO", "clients"}).find(want) != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    FAIL("never saw " << want);
+  }
+
   // Polls until `call` answers `want` (bounded); returns the last answer.
   std::string WaitFor(const std::vector<std::string>& call, const std::string& want) {
     std::string last;
@@ -240,6 +250,16 @@ TEST_CASE("keyspace notifications of other clients' writes and of expiry") {
   CHECK(sub.ReadReply() == space("z", "zpopmax"));
   CHECK(sub.ReadReply() == space("z", "del"));
   CHECK(sub.ReadReply() == del("z"));
+  // A blocked pop served by another client's push: the push, then the pop and the deletion.
+  RespClient waiter = f.Connect();
+  REQUIRE(waiter.SendCommand({"BLPOP", "q", "0"}));
+  f.WaitBlocked(1);
+  CHECK(writer.Call({"RPUSH", "q", "job"}) == ":1\r\n");
+  CHECK(waiter.ReadReply() == "*2\r\n" + Bulk("q") + Bulk("job"));
+  CHECK(sub.ReadReply() == space("q", "rpush"));
+  CHECK(sub.ReadReply() == space("q", "lpop"));
+  CHECK(sub.ReadReply() == space("q", "del"));
+  CHECK(sub.ReadReply() == del("q"));
   // Another database has its own channels.
   CHECK(writer.Call({"SELECT", "3"}) == "+OK\r\n");
   CHECK(writer.Call({"SET", "k3", "v"}) == "+OK\r\n");

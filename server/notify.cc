@@ -50,7 +50,8 @@ void NotifyKeyspaceEvent(ServerState& server, int type, std::string_view event,
 }
 
 void KeyEvents::KeyModified(std::string_view key) {
-  server_.tracking.KeyModified(key, CurrentClientScope::Id());
+  // Every write comes here: stay at one atomic load while nobody tracks.
+  if (server_.tracking.active()) server_.tracking.KeyModified(key, CurrentClientScope::Id());
 }
 
 void KeyEvents::KeyExpired(std::string_view key) {

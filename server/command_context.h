@@ -75,7 +75,11 @@ class CommandContext {
   EventTarget Events() { return {&server, client.db}; }
 
   void Hit() { WorkerStats::Bump(stats.keyspace_hits); }
-  void Miss() { WorkerStats::Bump(stats.keyspace_misses); }
+  // A read lookup that found nothing: counted, and a "keymiss" event (class m) as in Redis.
+  void Miss(std::string_view key) {
+    WorkerStats::Bump(stats.keyspace_misses);
+    Notify(kNotifyKeyMiss, "keymiss", key);
+  }
 };
 
 }  // namespace stash::server

@@ -54,6 +54,10 @@ void KeyEvents::KeyModified(std::string_view key) {
   if (server_.tracking.active()) server_.tracking.KeyModified(key, CurrentClientScope::Id());
 }
 
+void KeyEvents::KeyCreated(std::string_view key) {
+  NotifyKeyspaceEvent(server_, kNotifyNew, "new", key, db_);
+}
+
 void KeyEvents::KeyExpired(std::string_view key) {
   NotifyKeyspaceEvent(server_, kNotifyExpired, "expired", key, db_);
 }

@@ -59,6 +59,7 @@ class KeyEvents : public storage::KeyObserver {
   KeyEvents(ServerState& server, int db) : server_(server), db_(db) {}
   void KeyModified(std::string_view key) override;
   void KeyExpired(std::string_view key) override;
+  void KeyCreated(std::string_view key) override;
 
  private:
   ServerState& server_;

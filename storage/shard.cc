@@ -54,6 +54,7 @@ Entry Shard::PutUninitialized(std::string_view key, uint64_t hash, ValueType typ
   size_t slot = data_.table.Find(key, hash);
   if (slot == EntryTable::kNotFound) {
     data_.table.Insert(fresh, hash);
+    if (observer_ != nullptr) observer_->KeyCreated(key);
     Touch(key);
   } else {
     Entry old = data_.table.At(slot);
@@ -87,6 +88,7 @@ Entry Shard::Put(std::string_view key, uint64_t hash, ValueType type, std::strin
   memcpy(fresh.value_data(), value.data(), value.size());
   if (slot == EntryTable::kNotFound) {
     data_.table.Insert(fresh, hash);
+    if (observer_ != nullptr) observer_->KeyCreated(key);
     Touch(key);
   } else {
     Entry old = data_.table.At(slot);

@@ -32,6 +32,8 @@ class KeyObserver {
  public:
   // key was created, changed or deleted (including the deletions below).
   virtual void KeyModified(std::string_view key) = 0;
+  // key did not exist and was added (Redis's dbAdd). KeyModified follows.
+  virtual void KeyCreated(std::string_view key) = 0;
   // An expired key was deleted by Find or Erase (lazy expiry). KeyModified follows.
   virtual void KeyExpired(std::string_view key) = 0;
 

@@ -112,7 +112,7 @@ void TtlGeneric(CommandContext& ctx, bool milliseconds, bool absolute) {
   // lookupKeyReadWithFlags(LOOKUP_NOTOUCH): counts a hit or miss, leaves the LRU clock alone.
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (!e) {
-    ctx.Miss();
+    ctx.Miss(k.key);
     ctx.reply.Integer(-2);
     return;
   }

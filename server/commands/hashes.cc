@@ -42,7 +42,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
     ctx.Hit();
     e.set_meta24(storage::LruClock(ctx.now_ms));
   } else {
-    ctx.Miss();
+    ctx.Miss(k.key);
   }
   return e;
 }

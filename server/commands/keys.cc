@@ -34,7 +34,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
     ctx.Hit();
     e.set_meta24(storage::LruClock(ctx.now_ms));
   } else {
-    ctx.Miss();
+    ctx.Miss(k.key);
   }
   return e;
 }
@@ -52,7 +52,7 @@ Entry LookupNoTouch(CommandContext& ctx, const KeyRef& k) {
   if (e) {
     ctx.Hit();
   } else {
-    ctx.Miss();
+    ctx.Miss(k.key);
   }
   return e;
 }

@@ -43,7 +43,7 @@ bool FindList(CommandContext& ctx, std::string_view key, bool read, ListRef* out
     if (e) {
       ctx.Hit();
     } else {
-      ctx.Miss();
+      ctx.Miss(out->k.key);
     }
   }
   if (!e) return true;

@@ -51,7 +51,7 @@ bool LookupSet(CommandContext& ctx, const KeyRef& k, bool read, SetValue** set) 
     if (e) {
       ctx.Hit();
     } else {
-      ctx.Miss();
+      ctx.Miss(k.key);
     }
   }
   if (!e) return true;

@@ -45,7 +45,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
   if (e) {
     ctx.Hit();
   } else {
-    ctx.Miss();
+    ctx.Miss(k.key);
   }
   return e;
 }

@@ -42,7 +42,7 @@ bool Lookup(CommandContext& ctx, const KeyRef& k, bool read, ZSetValue** z) {
     if (e) {
       ctx.Hit();
     } else {
-      ctx.Miss();
+      ctx.Miss(k.key);
     }
   }
   if (!e) return true;

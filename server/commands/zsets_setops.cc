@@ -113,7 +113,7 @@ void ZsetOpGeneric(CommandContext& ctx, size_t numkeys_index, Op op, bool cardin
         return ctx.Error(errors::kWrongType);
       }
     } else {
-      ctx.Miss();
+      ctx.Miss(k.key);
     }
   }
   Aggregate aggregate = Aggregate::kSum;

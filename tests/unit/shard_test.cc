@@ -712,6 +712,7 @@ struct RecordingObserver : KeyObserver {
   std::vector<std::string> events;
   void KeyModified(std::string_view key) override { events.push_back("modified " + std::string(key)); }
   void KeyExpired(std::string_view key) override { events.push_back("expired " + std::string(key)); }
+  void KeyCreated(std::string_view key) override { events.push_back("created " + std::string(key)); }
 };
 
 TEST_CASE("the key observer hears modifications and lazy expiry, and nothing on reads") {
@@ -726,7 +727,11 @@ TEST_CASE("the key observer hears modifications and lazy expiry, and nothing on 
   shard.Touch(key);
   CHECK(shard.Erase(key, h, kNow));
   CHECK_FALSE(shard.Erase(key, h, kNow));
-  CHECK(observer.events == std::vector<std::string>{"modified k", "modified k", "modified k"});
+  shard.Put(key, h, ValueType::kString, "again", kNoExpiry);         // created again
+  shard.Put(key, h, ValueType::kString, "longer value", kNoExpiry);  // replaced: not created
+  CHECK(observer.events == std::vector<std::string>{"created k", "modified k", "modified k",
+                                                    "modified k", "created k", "modified k",
+                                                    "modified k"});
 
   // An expired key: Peek leaves it, Find deletes it (expired, then modified), as does Erase.
   observer.events.clear();

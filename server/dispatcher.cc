@@ -114,8 +114,9 @@ void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
     reply.Raw(*deferred);
     deferred->clear();
   }
-  server_.tracking.FlushBroadcasts();
   if (!ready_keys_.empty()) ServeReadyKeys();
+  // BCAST invalidations of everything this command (and the pops it woke) modified.
+  server_.tracking.FlushBroadcasts();
 }
 
 void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,

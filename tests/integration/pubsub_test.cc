@@ -275,6 +275,22 @@ TEST_CASE("keyspace notifications of other clients' writes and of expiry") {
   CHECK(sub.ReadReply() == del("marker"));
 }
 
+TEST_CASE("the idle timeout closes normal clients but not subscribers") {
+  STASH_FOR_EACH_SERVER(kind);
+  Fixture f(kind);
+  RespClient sub = f.Connect();
+  RespClient idle = f.Connect();
+  CHECK(sub.Call({"SUBSCRIBE", "quiet"}) == Confirm(false, "subscribe", "quiet", 1));
+  CHECK(idle.Call({"PING"}) == "+PONG\r\n");
+  CHECK(f.control().Call({"CONFIG", "SET", "timeout", "1"}) == "+OK\r\n");
+  // The idle client (and the idle control connection) are closed; the subscriber stays.
+  std::string partial;
+  CHECK(idle.ReadUntilClose(&partial).has_value());
+  CHECK(sub.Call({"PING"}) == "*2\r\n" + Bulk("pong") + Bulk(""));
+  RespClient fresh = f.Connect();
+  CHECK(fresh.Call({"CONFIG", "SET", "timeout", "0"}) == "+OK\r\n");
+}
+
 TEST_CASE("a subscriber that does not read is cut off at the pubsub output buffer hard limit") {
   STASH_FOR_EACH_SERVER(kind);
   Fixture f(kind);

@@ -232,7 +232,15 @@ void Connection::OnPush(const std::string& bytes) {
     Close();
     return;
   }
-  if (!write_pending_) WriteOut();
+  // Write once the messages already queued on this worker are appended too: a burst of
+  // publications becomes one write, not one per message.
+  if (!write_pending_ && !flush_posted_) {
+    flush_posted_ = true;
+    asio::post(socket_.get_executor(), [this, self = shared_from_this()]() {
+      flush_posted_ = false;
+      if (!closed_ && !write_pending_ && !out_.empty()) WriteOut();
+    });
+  }
 }
 
 // client-output-buffer-limit for the pubsub class (a client with subscriptions): the hard limit

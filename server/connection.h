@@ -62,6 +62,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool write_pending_ = false;  // an async write is in flight
   asio::steady_timer block_timer_;
   int64_t soft_limit_since_ms_ = 0;  // when the output first passed the soft limit, 0 = below
+  bool flush_posted_ = false;        // a write of pushed messages is scheduled (OnPush)
 };
 
 }  // namespace stash::server

@@ -20,7 +20,7 @@ namespace stash::server {
 struct Command;
 struct Waiter;
 
-struct ClientInfo {
+struct ClientInfo : std::enable_shared_from_this<ClientInfo> {
   uint64_t id = 0;
   std::string addr;   // "ip:port"
   std::string laddr;  // "ip:port" of our side

@@ -168,28 +168,38 @@ void Connection::ProcessInput() {
   }
   parser_.set_max_bulk_len(server_.config->proto_max_bulk_len());
   reply_.set_resp3(state_.resp3);
-  while (!state_.close_after_reply && out_.size() < kOutputFlushThreshold) {
-    parser_.set_authenticated(state_.authenticated);
-    protocol::ParseStatus status = parser_.Parse(in_.data + in_begin_, in_end_ - in_begin_);
-    if (status == protocol::ParseStatus::kIncomplete) break;
-    if (status == protocol::ParseStatus::kError) {
-      reply_.Error(parser_.error());
-      state_.close_after_reply = true;
-      in_begin_ = in_end_;
-      break;
-    }
-    if (status == protocol::ParseStatus::kCommand) {
-      dispatcher_.Dispatch(state_, reply_, parser_.args());
-      reply_.set_resp3(state_.resp3);
-      if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
-      if (state_.blocked) {
-        in_begin_ += parser_.consumed();
-        StartBlocking();
-        ProcessInput();
-        return;
+  // Messages this round publishes go out per subscriber in one post each, before our replies
+  // are written (so a client that sees our reply finds its invalidation already on its way).
+  bool now_blocked = false;
+  {
+    PushBatchScope push_batch;
+    while (!state_.close_after_reply && out_.size() < kOutputFlushThreshold) {
+      parser_.set_authenticated(state_.authenticated);
+      protocol::ParseStatus status = parser_.Parse(in_.data + in_begin_, in_end_ - in_begin_);
+      if (status == protocol::ParseStatus::kIncomplete) break;
+      if (status == protocol::ParseStatus::kError) {
+        reply_.Error(parser_.error());
+        state_.close_after_reply = true;
+        in_begin_ = in_end_;
+        break;
       }
+      if (status == protocol::ParseStatus::kCommand) {
+        dispatcher_.Dispatch(state_, reply_, parser_.args());
+        reply_.set_resp3(state_.resp3);
+        if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
+        if (state_.blocked) {
+          in_begin_ += parser_.consumed();
+          now_blocked = true;
+          break;
+        }
+      }
+      in_begin_ += parser_.consumed();
     }
-    in_begin_ += parser_.consumed();
+  }
+  if (now_blocked) {
+    StartBlocking();
+    ProcessInput();
+    return;
   }
   if (!out_.empty()) {
     if (!write_pending_) WriteOut();  // else the write in flight calls us again when done

@@ -17,6 +17,28 @@ struct CurrentClient {
 };
 thread_local CurrentClient current;
 
+struct PendingPushes {
+  int depth = 0;
+  std::vector<std::pair<std::shared_ptr<ClientInfo>, std::string>> out;
+  std::unordered_map<const ClientInfo*, size_t> index;  // position in out
+};
+thread_local PendingPushes pending;
+
+// Posts now, or gathers while a PushBatchScope is alive on this thread.
+void Post(ClientInfo& client, const std::shared_ptr<const std::string>& bytes) {
+  if (!client.push) return;
+  if (pending.depth == 0) {
+    client.push(bytes);
+    return;
+  }
+  auto [it, inserted] = pending.index.emplace(&client, pending.out.size());
+  if (inserted) {
+    pending.out.emplace_back(client.shared_from_this(), *bytes);
+  } else {
+    pending.out[it->second].second += *bytes;
+  }
+}
+
 void AppendBulk(std::string* out, std::string_view s) {
   out->push_back('$');
   out->append(std::to_string(s.size()));
@@ -39,21 +61,33 @@ CurrentClientScope::~CurrentClientScope() {
 }
 
 uint64_t CurrentClientScope::Id() { return current.id; }
+
+PushBatchScope::PushBatchScope() { ++pending.depth; }
+
+PushBatchScope::~PushBatchScope() {
+  if (--pending.depth > 0 || pending.out.empty()) return;
+  auto out = std::move(pending.out);
+  pending.out.clear();
+  pending.index.clear();
+  for (auto& [client, bytes] : out) {
+    client->push(std::make_shared<const std::string>(std::move(bytes)));
+  }
+}
 std::string* CurrentClientScope::Deferred() { return &current.deferred; }
 
 void PushToClient(ClientInfo& client, const std::shared_ptr<const std::string>& bytes) {
   if (client.id == current.id && current.reply != nullptr) {
     current.reply->Raw(*bytes);
-  } else if (client.push) {
-    client.push(bytes);
+  } else {
+    Post(client, bytes);
   }
 }
 
 void PushToClientAfterReply(ClientInfo& client, const std::shared_ptr<const std::string>& bytes) {
   if (client.id == current.id && current.reply != nullptr) {
     current.deferred += *bytes;
-  } else if (client.push) {
-    client.push(bytes);
+  } else {
+    Post(client, bytes);
   }
 }
 

@@ -52,6 +52,18 @@ class CurrentClientScope {
   protocol::ReplyBuilder* saved_reply_;
 };
 
+// While one is alive on a thread, what that thread sends to other clients is gathered and
+// handed over at its end, one post per client: a pipeline of PUBLISH commands reaches each
+// subscriber's worker as one batch. The connection holds one around each round of commands,
+// so deliveries are posted before the publisher's replies are written.
+class PushBatchScope {
+ public:
+  PushBatchScope();
+  ~PushBatchScope();
+  PushBatchScope(const PushBatchScope&) = delete;
+  PushBatchScope& operator=(const PushBatchScope&) = delete;
+};
+
 // Sends bytes that answer no command (a message, an invalidation) to a client, from any thread.
 void PushToClient(ClientInfo& client, const std::shared_ptr<const std::string>& bytes);
 // Same, but for the current client the bytes wait until its reply is complete.

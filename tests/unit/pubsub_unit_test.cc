@@ -68,6 +68,27 @@ TEST_CASE("a delivery to the client running a command goes into its reply") {
   CHECK(other.received.size() == 1);
 }
 
+TEST_CASE("a PushBatchScope hands each client its messages in one piece at its end") {
+  ClientRegistry registry;
+  PubSub pubsub;
+  FakeClient a(registry, 2), b(registry, 2);
+  pubsub.Subscribe(ChannelScope::kGlobal, a.info, "c");
+  pubsub.Subscribe(ChannelScope::kGlobal, b.info, "c");
+  {
+    PushBatchScope batch;
+    {
+      PushBatchScope nested;  // only the outermost scope hands over
+      pubsub.Publish(ChannelScope::kGlobal, "c", "1");
+    }
+    pubsub.Publish(ChannelScope::kGlobal, "c", "2");
+    CHECK(a.received.empty());
+  }
+  std::string both = "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\n1\r\n"
+                     "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\n2\r\n";
+  CHECK(a.received == std::vector<std::string>{both});
+  CHECK(b.received == std::vector<std::string>{both});
+}
+
 TEST_CASE("tracking: one invalidation per remembered key, NOLOOP, BCAST batching, flush") {
   ClientRegistry registry;
   Tracking tracking(registry);

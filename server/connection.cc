@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "server/logging.h"
 #include "server/pubsub.h"
 #include "server/watch.h"
 
@@ -238,6 +239,8 @@ void Connection::OnPush(const std::string& bytes) {
   out_ += bytes;
   if (OutputOverLimit()) {
     // Redis closes a client past its output buffer limit at once, dropping what it still holds.
+    LogWarning("Client id=" + std::to_string(state_.info->id) + " addr=" + state_.info->addr +
+               " closed for overcoming of output buffer limits.");
     out_.clear();
     Close();
     return;

@@ -47,6 +47,17 @@ void AppendBulk(std::string* out, std::string_view s) {
   out->append("\r\n");
 }
 
+// A killed client stays registered until its worker has closed it; Redis frees it at once, so
+// it neither receives nor counts from then on.
+bool Live(const ClientInfo& c) { return !c.killed.load(std::memory_order_relaxed); }
+
+template <typename Subscribers>
+int64_t LiveCount(const Subscribers& subs) {
+  int64_t n = 0;
+  for (const auto& [id, client] : subs) n += Live(*client) ? 1 : 0;
+  return n;
+}
+
 }  // namespace
 
 CurrentClientScope::CurrentClientScope(uint64_t id, protocol::ReplyBuilder* reply)
@@ -144,6 +155,7 @@ int64_t PubSub::Publish(ChannelScope scope, std::string_view channel, std::strin
   if (it != map.end()) {
     std::string_view kind = scope == ChannelScope::kShard ? "smessage" : "message";
     for (auto& [id, client] : it->second) {
+      if (!Live(*client)) continue;
       deliver(*client, [&](bool resp3) {
         return EncodePubSubMessage(resp3, {kind, channel, message});
       });
@@ -155,6 +167,7 @@ int64_t PubSub::Publish(ChannelScope scope, std::string_view channel, std::strin
     if (!storage::GlobMatch(pattern, channel)) continue;
     std::shared_ptr<const std::string> per_pattern[2];
     for (auto& [id, client] : subs) {
+      if (!Live(*client)) continue;
       int resp3 = client->resp.load(std::memory_order_relaxed) == 3 ? 1 : 0;
       if (!per_pattern[resp3]) {
         per_pattern[resp3] = std::make_shared<const std::string>(
@@ -172,6 +185,7 @@ std::vector<std::string> PubSub::Channels(ChannelScope scope,
   std::vector<std::string> out;
   std::shared_lock lock(mu_);
   for (const auto& [name, subs] : channels_[static_cast<int>(scope)]) {
+    if (LiveCount(subs) == 0) continue;
     if (pattern == nullptr || storage::GlobMatch(*pattern, name)) out.push_back(name);
   }
   return out;
@@ -181,17 +195,23 @@ int64_t PubSub::NumSub(ChannelScope scope, std::string_view channel) const {
   std::shared_lock lock(mu_);
   const auto& map = channels_[static_cast<int>(scope)];
   auto it = map.find(std::string(channel));
-  return it == map.end() ? 0 : static_cast<int64_t>(it->second.size());
+  return it == map.end() ? 0 : LiveCount(it->second);
 }
 
 int64_t PubSub::NumPat() const {
   std::shared_lock lock(mu_);
-  return static_cast<int64_t>(patterns_.size());
+  int64_t n = 0;
+  for (const auto& [pattern, subs] : patterns_) n += LiveCount(subs) > 0 ? 1 : 0;
+  return n;
 }
 
 int64_t PubSub::ChannelCount(ChannelScope scope) const {
   std::shared_lock lock(mu_);
-  return static_cast<int64_t>(channels_[static_cast<int>(scope)].size());
+  int64_t n = 0;
+  for (const auto& [name, subs] : channels_[static_cast<int>(scope)]) {
+    n += LiveCount(subs) > 0 ? 1 : 0;
+  }
+  return n;
 }
 
 OutputLimit PubSub::pubsub_limit() const {

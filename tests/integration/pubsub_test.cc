@@ -150,6 +150,12 @@ TEST_CASE("CLIENT LIST and INFO show subscriptions") {
   CHECK(info.find("pubsub_channels:2\r\n") != std::string::npos);
   CHECK(info.find("pubsub_patterns:1\r\n") != std::string::npos);
   CHECK(info.find("pubsubshard_channels:1\r\n") != std::string::npos);
+  // A killed subscriber is gone at once for the commands that follow.
+  CHECK(f.control().Call({"CLIENT", "KILL", "TYPE", "pubsub"}) == ":1\r\n");
+  CHECK(f.control().Call({"PUBSUB", "NUMSUB", "a"}) == "*2\r\n" + Bulk("a") + ":0\r\n");
+  CHECK(f.control().Call({"PUBSUB", "NUMPAT"}) == ":0\r\n");
+  CHECK(f.control().Call({"PUBLISH", "a", "m"}) == ":0\r\n");
+  CHECK(f.control().Call({"PUBSUB", "CHANNELS"}) == "*0\r\n");
 }
 
 TEST_CASE("RESP3 tracking: another client's write invalidates within one round trip") {

@@ -551,6 +551,7 @@ std::vector<Directive> BuildTable() {
       Int("maxmemory-eviction-tenacity", 0, 0, 100, "10"),
       Int("lfu-log-factor", 0, 0, kIntMax, "10", &C::lfu_log_factor_),
       Int("lfu-decay-time", 0, 0, kIntMax, "1", &C::lfu_decay_time_),
+      Int("tracking-table-max-keys", 0, 0, kLongMax, "1000000", &C::tracking_table_max_keys_),
       Int("active-expire-effort", 0, 1, 10, "1"),
       Bool("lazyfree-lazy-eviction", 0, "no"),
       Bool("lazyfree-lazy-expire", 0, "no"),

@@ -206,7 +206,10 @@ void Dispatcher::RememberTrackedKeys(ClientState& client, const Command* cmd,
   if (last >= argc) last = argc - 1;
   std::vector<std::string_view> keys;
   for (int i = spec.first_key; i <= last; i += spec.key_step) keys.push_back(args[i]);
-  if (!keys.empty()) server_.tracking.RememberKeys(client.info->id, keys);
+  if (!keys.empty()) {
+    server_.tracking.RememberKeys(
+        client.info->id, keys, static_cast<size_t>(server_.config->tracking_table_max_keys()));
+  }
 }
 
 void Dispatcher::SignalKeyReady(int db, std::string_view key) {

@@ -105,10 +105,19 @@ void Tracking::Disable(uint64_t client_id) {
   tracking_clients_.fetch_sub(1);
 }
 
-void Tracking::RememberKeys(uint64_t client_id, const std::vector<std::string_view>& keys) {
+void Tracking::RememberKeys(uint64_t client_id, const std::vector<std::string_view>& keys,
+                            size_t max_keys) {
   std::lock_guard<std::mutex> lock(mu_);
   for (std::string_view key : keys) {
     if (keys_[std::string(key)].insert(client_id).second) ++items_;
+  }
+  // Over the limit: invalidate other keys (any, as Redis picks random ones) until under it.
+  while (max_keys > 0 && keys_.size() > max_keys) {
+    auto victim = keys_.begin();
+    if (keys.size() == 1 && victim->first == keys[0]) victim = std::next(victim);
+    if (victim == keys_.end()) break;
+    std::string key = victim->first;
+    InvalidateLocked(key, 0, /*after_reply=*/true);
   }
 }
 
@@ -157,6 +166,10 @@ void Tracking::KeyModified(std::string_view key, uint64_t modifier) {
     state.pending[std::string(key)] = modifier;
     broadcast_pending_.store(true, std::memory_order_relaxed);
   }
+  InvalidateLocked(key, modifier, /*after_reply=*/true);
+}
+
+void Tracking::InvalidateLocked(std::string_view key, uint64_t modifier, bool after_reply) {
   auto it = keys_.find(std::string(key));
   if (it == keys_.end()) return;
   std::string payload;
@@ -167,7 +180,7 @@ void Tracking::KeyModified(std::string_view key, uint64_t modifier) {
     if (c.options.noloop && id == modifier) continue;
     if (payload.empty()) payload = KeyArray({key});
     // Redis sends the invalidation of a key the client modified itself after its reply.
-    Send(c, payload, payload, /*after_reply=*/true);
+    Send(c, payload, payload, after_reply);
   }
   items_ -= it->second.size();
   keys_.erase(it);

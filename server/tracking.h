@@ -51,7 +51,10 @@ class Tracking {
   std::string Check(uint64_t client_id, const TrackingOptions& options) const;
 
   // After a read-only command of a (non-BCAST) tracking client: it may now cache these keys.
-  void RememberKeys(uint64_t client_id, const std::vector<std::string_view>& keys);
+  // Past max_keys remembered keys (tracking-table-max-keys, 0 = no limit) others are
+  // invalidated and forgotten, as Redis's trackingLimitUsedSlots does.
+  void RememberKeys(uint64_t client_id, const std::vector<std::string_view>& keys,
+                    size_t max_keys = 0);
   // key was modified (or expired, or evicted) by the client with id modifier (0: the server).
   void KeyModified(std::string_view key, uint64_t modifier);
   // FLUSHDB/FLUSHALL: every tracking client gets a null invalidation ("everything").
@@ -83,6 +86,8 @@ class Tracking {
   // Bytes of an invalidation whose payload (an array of keys, or a null) is already encoded.
   void Send(Client& c, std::string_view payload_resp2, std::string_view payload_resp3,
             bool after_reply);
+  // Sends key's invalidation to the clients remembered for it and forgets it. REQUIRES mu_.
+  void InvalidateLocked(std::string_view key, uint64_t modifier, bool after_reply);
 
   ClientRegistry& clients_;
   mutable std::mutex mu_;

@@ -120,6 +120,24 @@ TEST_CASE("tracking: one invalidation per remembered key, NOLOOP, BCAST batching
   CHECK(tracking.InfoOf(bcast.info->id).on == false);
 }
 
+TEST_CASE("tracking-table-max-keys: remembering past the limit invalidates another key") {
+  ClientRegistry registry;
+  Tracking tracking(registry);
+  FakeClient reader(registry, 3);
+  tracking.Enable(reader.info, {});
+  tracking.RememberKeys(reader.info->id, {"a"}, 2);
+  tracking.RememberKeys(reader.info->id, {"b"}, 2);
+  CHECK(reader.received.empty());
+  tracking.RememberKeys(reader.info->id, {"c"}, 2);
+  CHECK(tracking.total_keys() == 2);
+  REQUIRE(reader.received.size() == 1);
+  CHECK((reader.received[0] == ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\na\r\n" ||
+         reader.received[0] == ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nb\r\n"));
+  // The key just read is never the one dropped.
+  tracking.KeyModified("c", 0);
+  CHECK(reader.received.size() == 2);
+}
+
 TEST_CASE("notify-keyspace-events letters") {
   CHECK(ParseKeyspaceEventFlags("") == 0);
   CHECK(ParseKeyspaceEventFlags("KEA") == (kNotifyKeyspace | kNotifyKeyevent | kNotifyAll));

@@ -69,7 +69,9 @@ class CommandContext {
   // Keyspace notification for key in the client's database (see notify.h). Call it once per
   // event, right after the modification.
   void Notify(int type, std::string_view event, std::string_view key) {
-    if (server.pubsub.notify_flags() & type) NotifyKeyspaceEvent(server, type, event, key, client.db);
+    if (server.pubsub.notify_flags() & type) {
+      NotifyKeyspaceEvent(server, type, event, key, client.db);
+    }
   }
 
   EventTarget Events() { return {&server, client.db}; }

@@ -187,7 +187,8 @@ void BlockingMove(CommandContext& ctx, End from, End to, std::string_view timeou
   if (se && se.type() != ValueType::kList) return ctx.Error(errors::kWrongType);
   int fill = ListFill(ctx);
   if (se) {
-    MoveResult r = MoveInto(ctx.db(), src, dst, from, to, fill, ctx.now_ms, ctx.reply, ctx.Events());
+    MoveResult r =
+        MoveInto(ctx.db(), src, dst, from, to, fill, ctx.now_ms, ctx.reply, ctx.Events());
     if (r == MoveResult::kWrongType) ctx.failed = true;
     if (r == MoveResult::kMoved) ctx.KeyReady(dst);
     return;

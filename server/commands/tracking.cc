@@ -27,7 +27,9 @@ void ClientTrackingCommand(CommandContext& ctx) {
     bool more = j + 1 < args.size();
     if (IsOption(args[j], "redirect") && more) {
       ++j;
-      if (o.redirect != 0) return ctx.Error("ERR A client can only redirect to a single other client");
+      if (o.redirect != 0) {
+        return ctx.Error("ERR A client can only redirect to a single other client");
+      }
       int64_t id;
       if (!protocol::StringToInt64(args[j], &id)) return ctx.Error(errors::kNotInteger);
       // Checked now, though the client may leave later (then the redirect is "broken").

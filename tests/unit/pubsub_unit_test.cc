@@ -105,7 +105,8 @@ TEST_CASE("tracking: one invalidation per remembered key, NOLOOP, BCAST batching
   CHECK(tracking.total_keys() == 2);
   tracking.KeyModified("k", writer.info->id);
   tracking.KeyModified("k", writer.info->id);  // forgotten after the first invalidation
-  CHECK(reader.received == std::vector<std::string>{">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"});
+  CHECK(reader.received ==
+        std::vector<std::string>{">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"});
   tracking.KeyModified("user:2", writer.info->id);
   tracking.KeyModified("user:1", bcast.info->id);  // NOLOOP: bcast's own write is left out
   CHECK(bcast.received.empty());

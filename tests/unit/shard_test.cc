@@ -710,9 +710,15 @@ namespace {
 // Records what a shard reports, in order.
 struct RecordingObserver : KeyObserver {
   std::vector<std::string> events;
-  void KeyModified(std::string_view key) override { events.push_back("modified " + std::string(key)); }
-  void KeyExpired(std::string_view key) override { events.push_back("expired " + std::string(key)); }
-  void KeyCreated(std::string_view key) override { events.push_back("created " + std::string(key)); }
+  void KeyModified(std::string_view key) override {
+    events.push_back("modified " + std::string(key));
+  }
+  void KeyExpired(std::string_view key) override {
+    events.push_back("expired " + std::string(key));
+  }
+  void KeyCreated(std::string_view key) override {
+    events.push_back("created " + std::string(key));
+  }
 };
 
 TEST_CASE("the key observer hears modifications and lazy expiry, and nothing on reads") {

@@ -159,6 +159,7 @@ void RegisterSetCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
 void RegisterBlockingZSetCommands(CommandTable& table);
 void RegisterScriptingCommands(CommandTable& table);
+void RegisterPubsubCommands(CommandTable& table);
 
 }  // namespace stash::server
 

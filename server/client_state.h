@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "storage/shard.h"
@@ -19,7 +20,7 @@ namespace stash::server {
 struct Command;
 struct Waiter;
 
-struct ClientInfo {
+struct ClientInfo : std::enable_shared_from_this<ClientInfo> {
   uint64_t id = 0;
   std::string addr;   // "ip:port"
   std::string laddr;  // "ip:port" of our side
@@ -32,6 +33,17 @@ struct ClientInfo {
   std::atomic<int> multi{-1};  // queued commands, -1 outside MULTI
   std::atomic<const Command*> last_command{nullptr};
   std::atomic<bool> killed{false};
+  // Pub/Sub subscriptions (channels, patterns, shard channels), for CLIENT LIST and for
+  // Redis's "client in Pub/Sub mode" rules; written by the client's own worker only.
+  std::atomic<int> subscriptions{0};
+  std::atomic<int> psubscriptions{0};
+  std::atomic<int> ssubscriptions{0};
+  bool in_pubsub() const {
+    return subscriptions.load(std::memory_order_relaxed) +
+               psubscriptions.load(std::memory_order_relaxed) +
+               ssubscriptions.load(std::memory_order_relaxed) >
+           0;
+  }
 
   std::string name() const {
     std::lock_guard<std::mutex> lock(mu);
@@ -43,6 +55,9 @@ struct ClientInfo {
   }
   // Closes the connection from any thread (posted to its worker).
   std::function<void()> kill;
+  // Sends bytes that answer no command of this client (Pub/Sub messages, tracking
+  // invalidations) from any thread: posted to its worker, which appends them to its output.
+  std::function<void(std::shared_ptr<const std::string>)> push;
 
  private:
   mutable std::mutex mu;
@@ -77,6 +92,21 @@ struct ClientState {
   // WATCH.
   std::shared_ptr<storage::WatchState> watch_state;
   std::vector<WatchedKey> watched;
+
+  // Pub/Sub (see pubsub.h): this client's channels, patterns and shard channels.
+  std::unordered_set<std::string> channels;
+  std::unordered_set<std::string> patterns;
+  std::unordered_set<std::string> shard_channels;
+  bool subscribed() const {
+    return !channels.empty() || !patterns.empty() || !shard_channels.empty();
+  }
+
+  // CLIENT TRACKING (see tracking.h): a copy of the mode, for the checks after every command.
+  bool tracking = false;
+  bool tracking_bcast = false;
+  bool tracking_optin = false;
+  bool tracking_optout = false;
+  bool caching_given = false;  // CLIENT CACHING yes/no, for the next command only
 };
 
 }  // namespace stash::server

@@ -66,8 +66,22 @@ class CommandContext {
   // After pushing to key: blocked clients waiting on it get served when this command is done.
   void KeyReady(std::string_view key);
 
+  // Keyspace notification for key in the client's database (see notify.h). Call it once per
+  // event, right after the modification.
+  void Notify(int type, std::string_view event, std::string_view key) {
+    if (server.pubsub.notify_flags() & type) {
+      NotifyKeyspaceEvent(server, type, event, key, client.db);
+    }
+  }
+
+  EventTarget Events() { return {&server, client.db}; }
+
   void Hit() { WorkerStats::Bump(stats.keyspace_hits); }
-  void Miss() { WorkerStats::Bump(stats.keyspace_misses); }
+  // A read lookup that found nothing: counted, and a "keymiss" event (class m) as in Redis.
+  void Miss(std::string_view key) {
+    WorkerStats::Bump(stats.keyspace_misses);
+    Notify(kNotifyKeyMiss, "keymiss", key);
+  }
 };
 
 }  // namespace stash::server

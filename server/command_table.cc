@@ -44,6 +44,7 @@ CommandTable::CommandTable() {
   RegisterZSetCommands(*this);
   RegisterBlockingZSetCommands(*this);
   RegisterScriptingCommands(*this);
+  RegisterPubsubCommands(*this);
 }
 
 void CommandTable::Add(const CommandSpec& spec) {

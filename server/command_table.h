@@ -34,6 +34,7 @@ enum CommandFlag : uint32_t {
   kMayReplicate = 1 << 13,
   kNoMulti = 1 << 14,
   kAllowBusy = 1 << 15,
+  kNoMandatoryKeys = 1 << 16,  // numkeys may be 0 (EVAL, FCALL)
   // Stash-only (not reported by COMMAND): how the dispatcher must lock.
   // Runs with every other command excluded (FLUSHALL, SWAPDB, MOVE, ...).
   kExclusive = 1 << 24,
@@ -68,6 +69,8 @@ struct CommandSpec {
   // the fixed keys before it (ZUNIONSTORE's destination), or are 0 when there are none, and the
   // last key_specs group holds the flags of the numkeys keys. 0: not movable.
   int keynum_index = 0;
+  // COMMAND INFO's "notes" of the key specs, when Redis has one (EVAL's "We cannot tell ...").
+  const char* key_spec_notes = nullptr;
 };
 
 // For a movable-keys command, the number of keys its numkeys argument announces, or -1 when it
@@ -86,7 +89,8 @@ inline int MovableKeyCount(const CommandSpec& spec, const std::vector<std::strin
   for (; p < n.size() && n[p] >= '0' && n[p] <= '9' && numkeys <= argc; ++p) {
     numkeys = numkeys * 10 + (n[p] - '0');
   }
-  if (negative || numkeys < 1 || numkeys > argc - spec.keynum_index - 1) return -1;
+  int least = (spec.flags & kNoMandatoryKeys) ? 0 : 1;
+  if (negative || numkeys < least || numkeys > argc - spec.keynum_index - 1) return -1;
   return static_cast<int>(numkeys);
 }
 
@@ -155,6 +159,7 @@ void RegisterSetCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
 void RegisterBlockingZSetCommands(CommandTable& table);
 void RegisterScriptingCommands(CommandTable& table);
+void RegisterPubsubCommands(CommandTable& table);
 
 }  // namespace stash::server
 

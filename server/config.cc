@@ -16,6 +16,7 @@
 
 #include "protocol/numbers.h"
 #include "protocol/resp_parser.h"
+#include "server/notify.h"
 #include "storage/glob.h"
 
 namespace stash::server {
@@ -206,80 +207,12 @@ bool ParseSave(const std::vector<std::string>& args, const std::string&, Parsed*
   return true;
 }
 
-// Keyspace notification classes, as Redis's keyspaceEventsStringToFlags/FlagsToString.
-enum : int {
-  kNotifyKeyspace = 1 << 0,  // K
-  kNotifyKeyevent = 1 << 1,  // E
-  kNotifyGeneric = 1 << 2,   // g
-  kNotifyString = 1 << 3,    // $
-  kNotifyList = 1 << 4,      // l
-  kNotifySet = 1 << 5,       // s
-  kNotifyHash = 1 << 6,      // h
-  kNotifyZset = 1 << 7,      // z
-  kNotifyExpired = 1 << 8,   // x
-  kNotifyEvicted = 1 << 9,   // e
-  kNotifyStream = 1 << 10,   // t
-  kNotifyKeyMiss = 1 << 11,  // m
-  kNotifyModule = 1 << 12,   // d
-  kNotifyNew = 1 << 13,      // n
-  kNotifyAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet | kNotifyHash |
-               kNotifyZset | kNotifyExpired | kNotifyEvicted | kNotifyStream | kNotifyModule,
-};
-
 bool ParseNotify(const std::vector<std::string>& args, const std::string&, Parsed* out,
                  std::string* err) {
-  int flags = 0;
-  for (char c : args[0]) {
-    switch (c) {
-      case 'A':
-        flags |= kNotifyAll;
-        break;
-      case 'g':
-        flags |= kNotifyGeneric;
-        break;
-      case '$':
-        flags |= kNotifyString;
-        break;
-      case 'l':
-        flags |= kNotifyList;
-        break;
-      case 's':
-        flags |= kNotifySet;
-        break;
-      case 'h':
-        flags |= kNotifyHash;
-        break;
-      case 'z':
-        flags |= kNotifyZset;
-        break;
-      case 'x':
-        flags |= kNotifyExpired;
-        break;
-      case 'e':
-        flags |= kNotifyEvicted;
-        break;
-      case 'K':
-        flags |= kNotifyKeyspace;
-        break;
-      case 'E':
-        flags |= kNotifyKeyevent;
-        break;
-      case 't':
-        flags |= kNotifyStream;
-        break;
-      case 'm':
-        flags |= kNotifyKeyMiss;
-        break;
-      case 'd':
-        flags |= kNotifyModule;
-        break;
-      case 'n':
-        flags |= kNotifyNew;
-        break;
-      default:
-        *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
-        return false;
-    }
+  int flags = ParseKeyspaceEventFlags(args[0]);
+  if (flags < 0) {
+    *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+    return false;
   }
   std::string s;
   if ((flags & kNotifyAll) == kNotifyAll) {
@@ -618,6 +551,7 @@ std::vector<Directive> BuildTable() {
       Int("maxmemory-eviction-tenacity", 0, 0, 100, "10"),
       Int("lfu-log-factor", 0, 0, kIntMax, "10", &C::lfu_log_factor_),
       Int("lfu-decay-time", 0, 0, kIntMax, "1", &C::lfu_decay_time_),
+      Int("tracking-table-max-keys", 0, 0, kLongMax, "1000000", &C::tracking_table_max_keys_),
       Int("active-expire-effort", 0, 1, 10, "1"),
       Bool("lazyfree-lazy-eviction", 0, "no"),
       Bool("lazyfree-lazy-expire", 0, "no"),

@@ -83,6 +83,8 @@ class Config {
   int maxmemory_samples() const { return maxmemory_samples_.load(); }
   int lfu_log_factor() const { return lfu_log_factor_.load(); }
   int lfu_decay_time() const { return lfu_decay_time_.load(); }
+  // Keys the client-tracking table may remember before it invalidates some (0 = no limit).
+  int64_t tracking_table_max_keys() const { return tracking_table_max_keys_.load(); }
   int64_t slowlog_log_slower_than() const { return slowlog_log_slower_than_.load(); }
   int64_t slowlog_max_len() const { return slowlog_max_len_.load(); }
   // Encoding thresholds of hashes and sets (Redis's hash-max-listpack-*, set-max-intset-entries).
@@ -126,6 +128,7 @@ class Config {
   std::atomic<int> maxmemory_samples_{5};
   std::atomic<int> lfu_log_factor_{10};
   std::atomic<int> lfu_decay_time_{1};
+  std::atomic<int64_t> tracking_table_max_keys_{1000000};
   std::atomic<int64_t> slowlog_log_slower_than_{10000};
   std::atomic<int64_t> slowlog_max_len_{128};
   std::atomic<int64_t> hash_max_listpack_entries_{512};

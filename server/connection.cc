@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "server/logging.h"
+#include "server/pubsub.h"
 #include "server/watch.h"
 #include "storage/memory_counter.h"
 
@@ -43,6 +45,8 @@ Connection::Connection(asio::ip::tcp::socket socket, Dispatcher& dispatcher)
 
 Connection::~Connection() {
   if (state_.info) server_.clients.Remove(state_.info->id);
+  DropClientSubscriptions(server_, state_);
+  if (state_.tracking) server_.tracking.Disable(state_.info->id);
   if (!state_.watched.empty()) UnwatchAllKeys(server_, dispatcher_.worker_id(), state_);
 }
 
@@ -70,6 +74,12 @@ void Connection::Start() {
   state_.deliver_reply = [weak, executor](std::string reply) {
     asio::post(executor, [weak, reply = std::move(reply)]() mutable {
       if (auto self = weak.lock()) self->OnUnblocked(std::move(reply));
+    });
+  };
+  // Pub/Sub messages and tracking invalidations from any thread.
+  info->push = [weak, executor](std::shared_ptr<const std::string> bytes) {
+    asio::post(executor, [weak, bytes = std::move(bytes)]() {
+      if (auto self = weak.lock()) self->OnPush(*bytes);
     });
   };
   state_.authenticated = server_.config->requirepass().empty();
@@ -163,28 +173,38 @@ void Connection::ProcessInput() {
   }
   parser_.set_max_bulk_len(server_.config->proto_max_bulk_len());
   reply_.set_resp3(state_.resp3);
-  while (!state_.close_after_reply && out_.size() < kOutputFlushThreshold) {
-    parser_.set_authenticated(state_.authenticated);
-    protocol::ParseStatus status = parser_.Parse(in_.data + in_begin_, in_end_ - in_begin_);
-    if (status == protocol::ParseStatus::kIncomplete) break;
-    if (status == protocol::ParseStatus::kError) {
-      reply_.Error(parser_.error());
-      state_.close_after_reply = true;
-      in_begin_ = in_end_;
-      break;
-    }
-    if (status == protocol::ParseStatus::kCommand) {
-      dispatcher_.Dispatch(state_, reply_, parser_.args());
-      reply_.set_resp3(state_.resp3);
-      if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
-      if (state_.blocked) {
-        in_begin_ += parser_.consumed();
-        StartBlocking();
-        ProcessInput();
-        return;
+  // Messages this round publishes go out per subscriber in one post each, before our replies
+  // are written (so a client that sees our reply finds its invalidation already on its way).
+  bool now_blocked = false;
+  {
+    PushBatchScope push_batch;
+    while (!state_.close_after_reply && out_.size() < kOutputFlushThreshold) {
+      parser_.set_authenticated(state_.authenticated);
+      protocol::ParseStatus status = parser_.Parse(in_.data + in_begin_, in_end_ - in_begin_);
+      if (status == protocol::ParseStatus::kIncomplete) break;
+      if (status == protocol::ParseStatus::kError) {
+        reply_.Error(parser_.error());
+        state_.close_after_reply = true;
+        in_begin_ = in_end_;
+        break;
       }
+      if (status == protocol::ParseStatus::kCommand) {
+        dispatcher_.Dispatch(state_, reply_, parser_.args());
+        reply_.set_resp3(state_.resp3);
+        if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
+        if (state_.blocked) {
+          in_begin_ += parser_.consumed();
+          now_blocked = true;
+          break;
+        }
+      }
+      in_begin_ += parser_.consumed();
     }
-    in_begin_ += parser_.consumed();
+  }
+  if (now_blocked) {
+    StartBlocking();
+    ProcessInput();
+    return;
   }
   if (!out_.empty()) {
     if (!write_pending_) WriteOut();  // else the write in flight calls us again when done
@@ -216,6 +236,48 @@ void Connection::OnUnblocked(std::string reply) {
   block_timer_.cancel();
   out_ += reply;
   if (!write_pending_) ProcessInput();
+}
+
+void Connection::OnPush(const std::string& bytes) {
+  if (closed_) return;
+  out_ += bytes;
+  if (OutputOverLimit()) {
+    // Redis closes a client past its output buffer limit at once, dropping what it still holds.
+    LogWarning("Client id=" + std::to_string(state_.info->id) + " addr=" + state_.info->addr +
+               " closed for overcoming of output buffer limits.");
+    out_.clear();
+    Close();
+    return;
+  }
+  // Write once the messages already queued on this worker are appended too: a burst of
+  // publications becomes one write, not one per message.
+  if (!write_pending_ && !flush_posted_) {
+    flush_posted_ = true;
+    asio::post(socket_.get_executor(), [this, self = shared_from_this()]() {
+      flush_posted_ = false;
+      if (!closed_ && !write_pending_ && !out_.empty()) WriteOut();
+    });
+  }
+}
+
+// client-output-buffer-limit for the pubsub class (a client with subscriptions): the hard limit
+// closes at once, the soft limit when the output stayed above it for more than its seconds.
+// Normal clients have no limit, as with Redis's default "normal 0 0 0".
+bool Connection::OutputOverLimit() {
+  if (!state_.subscribed()) return false;
+  OutputLimit limit = server_.pubsub.pubsub_limit();
+  size_t pending = out_.size() + writing_.size();
+  if (limit.hard > 0 && pending >= limit.hard) return true;
+  if (limit.soft > 0 && pending >= limit.soft) {
+    int64_t now = NowMs();
+    if (soft_limit_since_ms_ == 0) {
+      soft_limit_since_ms_ = now;
+      return false;
+    }
+    return (now - soft_limit_since_ms_) / 1000 > limit.soft_seconds;
+  }
+  soft_limit_since_ms_ = 0;
+  return false;
 }
 
 void Connection::WriteOut() {

@@ -34,6 +34,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void PrepareReadBuffer();
   void StartBlocking();
   void OnUnblocked(std::string reply);
+  // Bytes from another client's command (a Pub/Sub message, an invalidation).
+  void OnPush(const std::string& bytes);
+  bool OutputOverLimit();
 
   asio::ip::tcp::socket socket_;
   Dispatcher& dispatcher_;
@@ -58,6 +61,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;        // an async read is in flight
   bool write_pending_ = false;  // an async write is in flight
   asio::steady_timer block_timer_;
+  int64_t soft_limit_since_ms_ = 0;  // when the output first passed the soft limit, 0 = below
+  bool flush_posted_ = false;        // a write of pushed messages is scheduled (OnPush)
 };
 
 }  // namespace stash::server

@@ -6,6 +6,7 @@
 #include "server/command_context.h"
 #include "server/errors.h"
 #include "server/eviction.h"
+#include "server/pubsub.h"
 #include "server/watch.h"
 
 namespace stash::server {
@@ -40,6 +41,14 @@ int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// What a RESP2 client with subscriptions may still run (Redis's processCommand).
+bool AllowedWhileSubscribed(const Command* cmd) {
+  std::string_view name = cmd->spec.name;
+  return name == "ping" || name == "subscribe" || name == "ssubscribe" ||
+         name == "unsubscribe" || name == "sunsubscribe" || name == "psubscribe" ||
+         name == "punsubscribe" || name == "quit" || name == "reset";
 }
 
 bool IsMultiControl(const Command* cmd) {
@@ -114,8 +123,19 @@ void Dispatcher::ReplyBusy(ClientState& client, protocol::ReplyBuilder& reply, c
 
 void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
                           const std::vector<std::string_view>& args) {
-  DispatchOne(client, reply, args);
+  {
+    CurrentClientScope current(client.info ? client.info->id : 0, &reply);
+    DispatchOne(client, reply, args);
+  }
+  // Tracking invalidations for the client itself follow its reply, as in Redis.
+  std::string* deferred = CurrentClientScope::Deferred();
+  if (!deferred->empty()) {
+    reply.Raw(*deferred);
+    deferred->clear();
+  }
   if (!ready_keys_.empty()) ServeReadyKeys();
+  // BCAST invalidations of everything this command (and the pops it woke) modified.
+  server_.tracking.FlushBroadcasts();
 }
 
 void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
@@ -144,6 +164,13 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
       !server_.eviction->BeforeCommand(worker_id_, cmd, args, client.db, client.in_multi,
                                        client.queued, NowMs(), &drop_new_key)) {
     error = errors::kOom;
+    WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+    cmd = nullptr;
+  }
+  if (cmd != nullptr && !client.resp3 && client.subscribed() && !AllowedWhileSubscribed(cmd)) {
+    error = "ERR Can't execute '" + cmd->full_name() +
+            "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+            "context";
     WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
     cmd = nullptr;
   }
@@ -203,6 +230,27 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
   }
 }
 
+void Dispatcher::RememberTrackedKeys(ClientState& client, const Command* cmd,
+                                     const std::vector<std::string_view>& args) {
+  // Redis's trackingRememberKeys: not in BCAST mode, and OPTIN/OPTOUT decide with CACHING.
+  if (client.tracking_bcast || (cmd->spec.flags & kPubsub)) return;
+  if ((client.tracking_optin && !client.caching_given) ||
+      (client.tracking_optout && client.caching_given)) {
+    return;
+  }
+  const CommandSpec& spec = cmd->spec;
+  if (spec.first_key <= 0) return;
+  int argc = static_cast<int>(args.size());
+  int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  if (last >= argc) last = argc - 1;
+  std::vector<std::string_view> keys;
+  for (int i = spec.first_key; i <= last; i += spec.key_step) keys.push_back(args[i]);
+  if (!keys.empty()) {
+    server_.tracking.RememberKeys(
+        client.info->id, keys, static_cast<size_t>(server_.config->tracking_table_max_keys()));
+  }
+}
+
 void Dispatcher::SignalKeyReady(int db, std::string_view key) {
   if (server_.blocking.empty()) return;
   std::string k(key);
@@ -228,6 +276,12 @@ void Dispatcher::RunLocked(ClientState& client, protocol::ReplyBuilder& reply,
   CommandContext ctx(args, reply, client, server_, stats_, cmd, NowMs(), exclusive);
   ctx.dispatcher = this;
   cmd->spec.handler(ctx);
+  if (client.tracking && (cmd->spec.flags & kReadonly)) RememberTrackedKeys(client, cmd, args);
+  // CLIENT CACHING applies to the one command after it (a whole transaction, when queued).
+  if (client.caching_given && !client.in_multi && !client.in_exec &&
+      (cmd->parent == nullptr || std::string_view(cmd->parent->spec.name) != "client")) {
+    client.caching_given = false;
+  }
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start)
                   .count();

@@ -50,6 +50,9 @@ class Dispatcher {
   // A script has run past busy-reply-threshold: other clients get BUSY instead of waiting.
   bool ScriptBusy() const;
   void ReplyBusy(ClientState& client, protocol::ReplyBuilder& reply, const Command* cmd);
+  // CLIENT TRACKING: the keys of a read-only command the client may now cache.
+  void RememberTrackedKeys(ClientState& client, const Command* cmd,
+                           const std::vector<std::string_view>& args);
 
   ServerState& server_;
   int worker_id_;

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "server/command_table.h"
+#include "server/notify.h"
 #include "server/server_state.h"
 #include "storage/access_policy.h"
 #include "storage/memory_counter.h"
@@ -188,11 +189,19 @@ bool EvictionState::EraseKey(Worker& w, int db_index, std::string_view key, uint
                              int64_t now_ms, const uint32_t* expected_meta) {
   storage::Database& db = server_.keyspace.db(db_index);
   storage::Shard& shard = db.shard(db.ShardOf(hash));
-  std::lock_guard<std::mutex> lock(shard.mutex());
-  storage::Entry e = shard.FindRaw(key, hash);
-  if (!e) return false;
-  if (expected_meta != nullptr && e.meta24() != *expected_meta) return false;
-  if (shard.Erase(key, hash, now_ms)) w.evicted.fetch_add(1, std::memory_order_relaxed);
+  bool evicted;
+  {
+    std::lock_guard<std::mutex> lock(shard.mutex());
+    storage::Entry e = shard.FindRaw(key, hash);
+    if (!e) return false;
+    if (expected_meta != nullptr && e.meta24() != *expected_meta) return false;
+    evicted = shard.Erase(key, hash, now_ms);  // tracking is invalidated through the observer
+  }
+  if (evicted) {
+    w.evicted.fetch_add(1, std::memory_order_relaxed);
+    // key is the caller's copy (pool scratch or a command argument), still valid here.
+    NotifyKeyspaceEvent(server_, kNotifyEvicted, "evicted", key, db_index);
+  }
   return true;
 }
 

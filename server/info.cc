@@ -269,7 +269,7 @@ void ClientsSection(CommandContext& ctx, InfoWriter& w) {
   w.Field("client_recent_max_input_buffer", 0);
   w.Field("client_recent_max_output_buffer", 0);
   w.Field("blocked_clients", static_cast<int64_t>(ctx.server.blocking.blocked_clients()));
-  w.Field("tracking_clients", 0);
+  w.Field("tracking_clients", static_cast<int64_t>(ctx.server.tracking.tracking_clients()));
   w.Field("clients_in_timeout_table", 0);
 }
 
@@ -410,15 +410,20 @@ void StatsSection(CommandContext& ctx, InfoWriter& w, const Totals& t, const Rat
   }
   w.Field("keyspace_hits", t.hits);
   w.Field("keyspace_misses", t.misses);
+  w.Field("pubsub_channels", ctx.server.pubsub.ChannelCount(ChannelScope::kGlobal));
+  w.Field("pubsub_patterns", ctx.server.pubsub.NumPat());
+  w.Field("pubsubshard_channels", ctx.server.pubsub.ChannelCount(ChannelScope::kShard));
   for (const char* zero :
-       {"pubsub_channels", "pubsub_patterns", "pubsubshard_channels", "latest_fork_usec",
-        "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
+       {"latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
         "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
-        "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time",
-        "tracking_total_keys", "tracking_total_items", "tracking_total_prefixes",
-        "unexpected_error_replies"}) {
+        "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time"}) {
     w.Field(zero, 0);
   }
+  const Tracking& tracking = ctx.server.tracking;
+  w.Field("tracking_total_keys", static_cast<int64_t>(tracking.total_keys()));
+  w.Field("tracking_total_items", static_cast<int64_t>(tracking.total_items()));
+  w.Field("tracking_total_prefixes", static_cast<int64_t>(tracking.total_prefixes()));
+  w.Field("unexpected_error_replies", 0);
   w.Field("total_error_replies", t.errors);
   w.Field("dump_payload_sanitizations", 0);
   w.Field("total_reads_processed", 0);

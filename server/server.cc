@@ -67,6 +67,11 @@ ServerState::ServerState(std::shared_ptr<Config> cfg, int workers)
     return "";
   });
   scripting = std::make_shared<scripting::Scripting>(script_state);
+  pubsub.WatchConfig(config);
+  for (int db = 0; db < keyspace.database_count(); ++db) {
+    key_events.push_back(std::make_unique<KeyEvents>(*this, db));
+    keyspace.db(db).set_observer(key_events.back().get());
+  }
 }
 
 struct Worker {
@@ -186,7 +191,7 @@ class Server::Impl {
   }
 
   // Closes clients idle for longer than `timeout` seconds, as Redis's clientsCronHandleTimeout
-  // does (clients inside MULTI are not exempt there either).
+  // does (clients inside MULTI are not exempt there either, Pub/Sub clients are).
   void ScheduleCron(Worker* w) {
     w->cron.expires_after(std::chrono::seconds(1));
     w->cron.async_wait([this, w](std::error_code ec) {
@@ -196,11 +201,14 @@ class Server::Impl {
         int64_t now = NowMs();
         for (auto& weak : w->connections) {
           auto c = weak.lock();
-          if (!c) continue;
+          // Clients in Pub/Sub mode wait for messages: Redis never times them out.
+          if (!c || c->state().subscribed()) continue;
           int64_t idle_ms = now - c->state().info->last_interaction_ms.load();
           if (idle_ms > timeout * 1000) c->Close();
         }
       }
+      // BCAST invalidations of keys changed outside commands (expiry, eviction).
+      state_->tracking.FlushBroadcasts();
       ScheduleCron(w);
     });
   }

@@ -17,6 +17,9 @@
 #include "server/config.h"
 #include "server/exec_lock.h"
 #include "server/scripting/script_state.h"
+#include "server/notify.h"
+#include "server/pubsub.h"
+#include "server/tracking.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
 
@@ -65,6 +68,13 @@ class ClientRegistry {
     std::lock_guard<std::mutex> lock(mu_);
     clients_.erase(id);
   }
+  // The live client with this id, or null (also for one killed but not yet closed).
+  std::shared_ptr<ClientInfo> Find(uint64_t id) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = clients_.find(id);
+    if (it == clients_.end() || it->second->killed.load(std::memory_order_relaxed)) return nullptr;
+    return it->second;
+  }
   std::vector<std::shared_ptr<ClientInfo>> Snapshot() const {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::shared_ptr<ClientInfo>> out;
@@ -99,6 +109,11 @@ struct ServerState {
   ExecLock exec_lock;
   ClientRegistry clients;
   BlockingRegistry blocking;
+  PubSub pubsub;
+  Tracking tracking{clients};
+  // One per database, installed on its shards: expiry and modifications reach tracking and
+  // keyspace notifications through these.
+  std::vector<std::unique_ptr<KeyEvents>> key_events;
   std::vector<std::unique_ptr<WorkerStats>> worker_stats;
 
   int64_t start_time_ms = 0;

@@ -34,6 +34,10 @@ class Database {
     return shard_bits_ == 0 ? 0 : static_cast<size_t>(hash >> (64 - shard_bits_));
   }
   Shard& shard(size_t i) { return *shards_[i]; }
+  // Installs observer on every shard (see KeyObserver). Set before any concurrent use.
+  void set_observer(KeyObserver* observer) {
+    for (auto& s : shards_) s->set_observer(observer);
+  }
 
   // SCAN cursors are positions in hash space: the shard is the top bits, the rest is the
   // shard-local cursor (see EntryTable::Scan for why that survives resizing).

@@ -36,6 +36,7 @@ Entry Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms) {
   if (e.ExpiredAt(now_ms)) {
     data_.table.EraseAt(slot);
     ++expired_keys_;
+    if (observer_ != nullptr) observer_->KeyExpired(key);
     Touch(key);  // before Free: key may be a view of the entry's own bytes
     Free(e);
     return Entry();
@@ -56,6 +57,7 @@ Entry Shard::PutUninitialized(std::string_view key, uint64_t hash, ValueType typ
   size_t slot = data_.table.Find(key, hash);
   if (slot == EntryTable::kNotFound) {
     data_.table.Insert(fresh, hash);
+    if (observer_ != nullptr) observer_->KeyCreated(key);
     Touch(key);
   } else {
     Entry old = data_.table.At(slot);
@@ -91,6 +93,7 @@ Entry Shard::Put(std::string_view key, uint64_t hash, ValueType type, std::strin
   memcpy(fresh.value_data(), value.data(), value.size());
   if (slot == EntryTable::kNotFound) {
     data_.table.Insert(fresh, hash);
+    if (observer_ != nullptr) observer_->KeyCreated(key);
     Touch(key);
   } else {
     Entry old = data_.table.At(slot);
@@ -141,8 +144,11 @@ bool Shard::Erase(std::string_view key, uint64_t hash, int64_t now_ms) {
   if (slot == EntryTable::kNotFound) return false;
   Entry e = data_.table.At(slot);
   bool live = !e.ExpiredAt(now_ms);
-  if (!live) ++expired_keys_;
   data_.table.EraseAt(slot);
+  if (!live) {
+    ++expired_keys_;
+    if (observer_ != nullptr) observer_->KeyExpired(key);
+  }
   Touch(key);  // before Free: key may be a view of the entry's own bytes (eviction, expiry)
   Free(e);
   return live;

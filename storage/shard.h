@@ -25,6 +25,22 @@ struct WatchState {
   std::atomic<bool> dirty{false};
 };
 
+// Hears about key changes, for a server's client tracking and keyspace notifications (storage
+// itself knows nothing of either). Called with the shard's lock held, before the entry is freed
+// (key may point into it); must not call back into the shard.
+class KeyObserver {
+ public:
+  // key was created, changed or deleted (including the deletions below).
+  virtual void KeyModified(std::string_view key) = 0;
+  // key did not exist and was added (Redis's dbAdd). KeyModified follows.
+  virtual void KeyCreated(std::string_view key) = 0;
+  // An expired key was deleted by Find or Erase (lazy expiry). KeyModified follows.
+  virtual void KeyExpired(std::string_view key) = 0;
+
+ protected:
+  ~KeyObserver() = default;
+};
+
 class Shard {
  public:
   explicit Shard(int shard_bits) : data_(shard_bits) {}
@@ -69,10 +85,12 @@ class Shard {
   // A deep copy of e's value (COPY).
   static StoredValue CopyValue(Entry e);
 
-  // Records that key was modified in place (WATCH).
+  // Records that key was modified in place (WATCH, and the observer's KeyModified).
   void Touch(std::string_view key) {
     if (!watchers_.empty()) TouchSlow(key);
+    if (observer_ != nullptr) observer_->KeyModified(key);
   }
+  void set_observer(KeyObserver* observer) { observer_ = observer; }
 
   // Frees every entry. Watched keys that existed are marked modified, as FLUSHDB does.
   void Clear();
@@ -130,6 +148,7 @@ class Shard {
   std::mutex mu_;
   Data data_;
   uint64_t expired_keys_ = 0;
+  KeyObserver* observer_ = nullptr;
   std::unordered_multimap<std::string, std::shared_ptr<WatchState>> watchers_;
 };
 

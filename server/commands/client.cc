@@ -11,6 +11,7 @@
 #include "server/commands/client.h"
 #include "server/commands/server_common.h"
 #include "server/errors.h"
+#include "server/tracking.h"
 
 namespace stash::server {
 
@@ -23,8 +24,8 @@ bool IsValidClientName(std::string_view name) {
 
 namespace {
 
-// Redis's client types. Every Stash connection is a normal client: there is no replication, and
-// no pub/sub yet.
+// Redis's client types. There is no replication: a connection is a normal client, or a Pub/Sub
+// client while it has subscriptions.
 enum class ClientType { kNormal, kReplica, kPubsub, kMaster, kInvalid };
 
 // Redis's getClientTypeByName.
@@ -36,7 +37,9 @@ ClientType ClientTypeByName(std::string_view name) {
   return ClientType::kInvalid;
 }
 
-ClientType TypeOf(const ClientInfo& info) { return ClientType::kNormal; }
+ClientType TypeOf(const ClientInfo& info) {
+  return info.in_pubsub() ? ClientType::kPubsub : ClientType::kNormal;
+}
 
 std::string UnknownTypeError(std::string_view name) {
   return "ERR Unknown client type '" + std::string(CStr(name)) + "'";
@@ -44,7 +47,7 @@ std::string UnknownTypeError(std::string_view name) {
 
 // One line of CLIENT LIST / CLIENT INFO in Redis 7.0's field order (catClientInfoString). Buffer
 // and memory figures are Redis internals with no Stash equivalent and print as 0.
-std::string ClientLine(const ClientInfo& info, int64_t now_ms) {
+std::string ClientLine(const ClientInfo& info, const Tracking& tracking, int64_t now_ms) {
   std::string s;
   s.reserve(320);
   auto field = [&s](std::string_view name, std::string_view value) {
@@ -65,14 +68,25 @@ std::string ClientLine(const ClientInfo& info, int64_t now_ms) {
   field("name", info.name());
   number("age", (now_ms - info.created_ms) / 1000);
   number("idle", (now_ms - info.last_interaction_ms.load(std::memory_order_relaxed)) / 1000);
-  field("flags", multi >= 0 ? "x" : "N");
+  Tracking::Info track = tracking.InfoOf(info.id);
+  std::string flags;
+  if (info.in_pubsub()) flags += 'P';
+  if (multi >= 0) flags += 'x';
+  if (track.on) flags += 't';
+  if (track.broken_redirect) flags += 'R';
+  if (track.bcast) flags += 'B';
+  if (flags.empty()) flags = "N";
+  field("flags", flags);
   number("db", info.db.load(std::memory_order_relaxed));
-  s += " sub=0 psub=0 ssub=0";
+  number("sub", info.subscriptions.load(std::memory_order_relaxed));
+  number("psub", info.psubscriptions.load(std::memory_order_relaxed));
+  number("ssub", info.ssubscriptions.load(std::memory_order_relaxed));
   number("multi", multi);
   s += " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0";
   s += " events=r";
   field("cmd", cmd != nullptr ? cmd->full_name() : "NULL");
-  s += " user=default redir=-1";
+  s += " user=default";
+  number("redir", track.on ? track.redirect : -1);
   number("resp", info.resp.load(std::memory_order_relaxed));
   return s;
 }
@@ -94,7 +108,7 @@ void ClientIdCommand(CommandContext& ctx) {
 
 void ClientInfoCommand(CommandContext& ctx) {
   if (!ctx.client.info) return ctx.reply.Verbatim("");
-  ctx.reply.Verbatim(ClientLine(*ctx.client.info, ctx.now_ms) + "\n");
+  ctx.reply.Verbatim(ClientLine(*ctx.client.info, ctx.server.tracking, ctx.now_ms) + "\n");
 }
 
 // CLIENT LIST [TYPE type | ID id [id ...]]
@@ -106,7 +120,7 @@ void ClientListCommand(CommandContext& ctx) {
     if (type == ClientType::kInvalid) return ctx.Error(UnknownTypeError(args[3]));
     for (const auto& info : LiveClients(ctx)) {
       if (TypeOf(*info) != type) continue;
-      out += ClientLine(*info, ctx.now_ms);
+      out += ClientLine(*info, ctx.server.tracking, ctx.now_ms);
       out += '\n';
     }
   } else if (args.size() > 3 && IsOption(args[2], "id")) {
@@ -117,7 +131,7 @@ void ClientListCommand(CommandContext& ctx) {
       if (!protocol::StringToInt64(args[j], &id)) return ctx.Error("ERR Invalid client ID");
       for (const auto& info : clients) {
         if (static_cast<int64_t>(info->id) != id) continue;
-        out += ClientLine(*info, ctx.now_ms);
+        out += ClientLine(*info, ctx.server.tracking, ctx.now_ms);
         out += '\n';
         break;
       }
@@ -126,7 +140,7 @@ void ClientListCommand(CommandContext& ctx) {
     return ctx.Error(errors::kSyntax);
   } else {
     for (const auto& info : LiveClients(ctx)) {
-      out += ClientLine(*info, ctx.now_ms);
+      out += ClientLine(*info, ctx.server.tracking, ctx.now_ms);
       out += '\n';
     }
   }
@@ -233,19 +247,6 @@ void ClientNoEvictCommand(CommandContext& ctx) {
 }
 
 // Client-side caching is not supported: no connection ever tracks or redirects.
-void ClientGetredirCommand(CommandContext& ctx) { ctx.reply.Integer(-1); }
-
-void ClientTrackinginfoCommand(CommandContext& ctx) {
-  ctx.reply.MapHeader(3);
-  ctx.reply.Bulk("flags");
-  ctx.reply.SetHeader(1);
-  ctx.reply.Bulk("off");
-  ctx.reply.Bulk("redirect");
-  ctx.reply.Integer(-1);
-  ctx.reply.Bulk("prefixes");
-  ctx.reply.EmptyArray();
-}
-
 // CLIENT UNBLOCK id [TIMEOUT|ERROR]. No Stash command blocks yet, so no client is ever blocked
 // and the answer is always 0 once the arguments are valid.
 void ClientUnblockCommand(CommandContext& ctx) {
@@ -345,19 +346,13 @@ void RegisterClientCommands(CommandTable& table) {
   sub({"client|no-evict", 3, kOthers, 0, 0, 0, ClientNoEvictCommand, "connection",
        "Set client eviction mode for the current connection", "7.0.0", "O(1)",
        "admin slow dangerous connection"});
-  sub({"client|getredir", 2, kSelf, 0, 0, 0, ClientGetredirCommand, "connection",
-       "Get tracking notifications redirection client ID if any", "6.0.0", "O(1)",
-       "slow connection"});
-  sub({"client|trackinginfo", 2, kSelf, 0, 0, 0, ClientTrackinginfoCommand, "connection",
-       "Return information about server assisted client side caching for the current "
-       "connection",
-       "6.2.0", "O(1)", "slow connection"});
   sub({"client|unblock", -3, kOthers, 0, 0, 0, ClientUnblockCommand, "connection",
        "Unblock a client blocked in a blocking command from a different connection", "5.0.0",
        "O(log N) where N is the number of client connections", "admin slow dangerous connection"});
   sub({"client|help", 2, kLoading | kStale | kNoKeyspace, 0, 0, 0, ClientHelpCommand,
        "connection", "Show helpful text about the different subcommands", "5.0.0", "O(1)",
        "slow connection"});
+  RegisterClientTrackingCommands(table);
 }
 
 }  // namespace stash::server

@@ -16,6 +16,8 @@ inline constexpr std::string_view kInvalidClientName =
 
 // Registers CLIENT and its subcommands (called by RegisterConnectionCommands).
 void RegisterClientCommands(CommandTable& table);
+// CLIENT TRACKING, CACHING, GETREDIR, TRACKINGINFO (tracking.cc).
+void RegisterClientTrackingCommands(CommandTable& table);
 
 }  // namespace stash::server
 

@@ -63,7 +63,7 @@ constexpr std::pair<CommandFlag, std::string_view> kFlagNames[] = {
     {kAdmin, "admin"},         {kPubsub, "pubsub"},      {kNoscript, "noscript"},
     {kBlocking, "blocking"},   {kLoading, "loading"},    {kStale, "stale"},
     {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"}, {kFast, "fast"},
-    {kNoAuth, "no_auth"},      {kNoMulti, "no_multi"},   {kAllowBusy, "allow_busy"}};
+    {kNoAuth, "no_auth"},      {kNoMandatoryKeys, "no_mandatory_keys"}, {kNoMulti, "no_multi"},   {kAllowBusy, "allow_busy"}};
 
 // One key spec: where the keys are and what the command does with them.
 struct KeySpec {
@@ -137,7 +137,11 @@ void ReplyCommandInfo(CommandContext& ctx, const Command& cmd) {
   std::vector<KeySpec> specs = KeySpecs(cmd);
   r.SetHeader(specs.size());
   for (const KeySpec& k : specs) {
-    r.MapHeader(3);
+    r.MapHeader(s.key_spec_notes != nullptr ? 4 : 3);
+    if (s.key_spec_notes != nullptr) {
+      r.Bulk("notes");
+      r.Bulk(s.key_spec_notes);
+    }
     r.Bulk("flags");
     r.SetHeader(k.flags.size());
     for (std::string_view f : k.flags) r.SimpleString(f);
@@ -315,7 +319,12 @@ void GetKeys(CommandContext& ctx, bool with_flags) {
   for (const KeySpec& k : specs) {
     if (k.keynum) {
       int numkeys = MovableKeyCount(cmd->spec, argv);
-      if (numkeys < 0) return ctx.Error("ERR Invalid arguments specified for command");
+      if (numkeys < 0) {
+        // Commands whose keys are optional answer an empty list instead (Redis's
+        // CMD_NO_MANDATORY_KEYS).
+        if (cmd->spec.flags & kNoMandatoryKeys) return ctx.reply.ArrayHeader(0);
+        return ctx.Error("ERR Invalid arguments specified for command");
+      }
       // Redis reads a numkeys that is not a canonical integer ("2abc") through the command's
       // getkeys proc, which knows no flags.
       std::string_view n = argv[k.index];

@@ -8,6 +8,7 @@
 #include "server/commands/server_common.h"
 #include "server/dispatcher.h"
 #include "server/errors.h"
+#include "server/pubsub.h"
 #include "server/watch.h"
 
 namespace stash::server {
@@ -45,6 +46,13 @@ void SetProtocol(CommandContext& ctx, int resp) {
 
 void PingCommand(CommandContext& ctx) {
   if (ctx.args.size() > 2) return ctx.Error(errors::WrongArity("ping"));
+  // A RESP2 client in Pub/Sub mode reads only arrays: Redis answers ["pong", message].
+  if (!ctx.client.resp3 && ctx.client.subscribed()) {
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("pong");
+    ctx.reply.Bulk(ctx.args.size() == 2 ? ctx.args[1] : "");
+    return;
+  }
   if (ctx.args.size() == 1) {
     ctx.reply.SimpleString("PONG");
   } else {
@@ -163,6 +171,12 @@ void ResetCommand(CommandContext& ctx) {
   client.multi_error = false;
   client.queued.clear();
   UnwatchAllKeys(ctx.server, ctx.dispatcher->worker_id(), client);
+  DropClientSubscriptions(ctx.server, client);
+  if (client.tracking) {
+    ctx.server.tracking.Disable(client.info->id);
+    client.tracking = client.tracking_bcast = client.tracking_optin = false;
+    client.tracking_optout = client.caching_given = false;
+  }
   client.db = 0;
   client.authenticated = ctx.server.config->requirepass().empty();
   if (client.info) {

@@ -92,10 +92,13 @@ void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
   if (when <= ctx.now_ms) {
     // A time in the past deletes the key (and still counts as success).
     k.shard->Erase(k.key, k.hash, ctx.now_ms);
+    ctx.Notify(kNotifyGeneric, "del", k.key);
   } else {
     k.shard->SetExpiry(k.key, k.hash, e, when);
   }
   ctx.reply.Integer(1);
+  // Redis replies before this event (the deletion's "del" above comes first).
+  if (when > ctx.now_ms) ctx.Notify(kNotifyGeneric, "expire", k.key);
 }
 
 void ExpireCommand(CommandContext& ctx) { ExpireGeneric(ctx, ctx.now_ms, /*seconds=*/true); }
@@ -110,7 +113,7 @@ void TtlGeneric(CommandContext& ctx, bool milliseconds, bool absolute) {
   // lookupKeyReadWithFlags(LOOKUP_NOTOUCH): counts a hit or miss, leaves the LRU clock alone.
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (!e) {
-    ctx.Miss();
+    ctx.Miss(k.key);
     ctx.reply.Integer(-2);
     return;
   }
@@ -147,6 +150,7 @@ void PersistCommand(CommandContext& ctx) {
     return;
   }
   k.shard->SetExpiry(k.key, k.hash, e, storage::kNoExpiry);
+  ctx.Notify(kNotifyGeneric, "persist", k.key);
   ctx.reply.Integer(1);
 }
 

@@ -43,7 +43,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
     ctx.Hit();
     storage::StampAccess(e, ctx.now_ms);
   } else {
-    ctx.Miss();
+    ctx.Miss(k.key);
   }
   return e;
 }
@@ -121,6 +121,7 @@ void HsetCommand(CommandContext& ctx) {
   } else {
     ctx.reply.Ok();
   }
+  ctx.Notify(kNotifyHash, "hset", k.key);  // after the reply, as Redis
 }
 
 void HsetnxCommand(CommandContext& ctx) {
@@ -133,6 +134,7 @@ void HsetnxCommand(CommandContext& ctx) {
   hash->Set(ctx.args[2], ctx.args[3], limits);
   k.shard->Touch(k.key);
   ctx.reply.Integer(1);
+  ctx.Notify(kNotifyHash, "hset", k.key);
 }
 
 void HgetCommand(CommandContext& ctx) {
@@ -165,15 +167,19 @@ void HdelCommand(CommandContext& ctx) {
   if (!WriteHash(ctx, k, &hash)) return;
   if (hash == nullptr) return ctx.reply.Integer(0);
   int64_t deleted = 0;
+  bool removed = false;
   for (size_t i = 2; i < ctx.args.size(); ++i) {
     if (!hash->Delete(ctx.args[i])) continue;
     ++deleted;
     if (hash->size() == 0) {
       k.shard->Erase(k.key, k.hash, ctx.now_ms);  // Redis never keeps an empty hash
+      removed = true;
       break;
     }
   }
   if (deleted > 0) k.shard->Touch(k.key);
+  if (deleted > 0) ctx.Notify(kNotifyHash, "hdel", k.key);
+  if (removed) ctx.Notify(kNotifyGeneric, "del", k.key);
   ctx.reply.Integer(deleted);
 }
 
@@ -244,6 +250,7 @@ void HincrbyCommand(CommandContext& ctx) {
   hash->Set(ctx.args[2], text, Limits(ctx));
   k.shard->Touch(k.key);
   ctx.reply.Integer(value);
+  ctx.Notify(kNotifyHash, "hincrby", k.key);
 }
 
 void HincrbyfloatCommand(CommandContext& ctx) {
@@ -269,6 +276,7 @@ void HincrbyfloatCommand(CommandContext& ctx) {
   hash->Set(ctx.args[2], text, Limits(ctx));
   k.shard->Touch(k.key);
   ctx.reply.Bulk(text);
+  ctx.Notify(kNotifyHash, "hincrbyfloat", k.key);
 }
 
 // One field (and its value when asked) of an HRANDFIELD reply; RESP3 pairs them in arrays.

@@ -36,7 +36,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
     ctx.Hit();
     storage::StampAccess(e, ctx.now_ms);
   } else {
-    ctx.Miss();
+    ctx.Miss(k.key);
   }
   return e;
 }
@@ -54,7 +54,7 @@ Entry LookupNoTouch(CommandContext& ctx, const KeyRef& k) {
   if (e) {
     ctx.Hit();
   } else {
-    ctx.Miss();
+    ctx.Miss(k.key);
   }
   return e;
 }
@@ -134,10 +134,13 @@ void DeleteKeys(CommandContext& ctx, bool lazy) {
           storage::LazyFreer::WorthIt(*storage::ObjectOf(e))) {
         ctx.server.lazy_free.Free(k.shard->Take(k.key, k.hash).object);
         ++removed;
+        ctx.Notify(kNotifyGeneric, "del", k.key);
         continue;
       }
     }
-    if (k.shard->Erase(k.key, k.hash, ctx.now_ms)) ++removed;
+    if (!k.shard->Erase(k.key, k.hash, ctx.now_ms)) continue;
+    ++removed;
+    ctx.Notify(kNotifyGeneric, "del", k.key);
   }
   ctx.reply.Integer(removed);
 }
@@ -192,6 +195,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   }
   // The destination takes the source's value and TTL (a TTL of its own is dropped).
   MoveValue(ctx, src, dst, e);
+  ctx.Notify(kNotifyGeneric, "rename_from", src.key);
+  ctx.Notify(kNotifyGeneric, "rename_to", dst.key);
   if (nx) {
     ctx.reply.Integer(1);
   } else {
@@ -233,6 +238,7 @@ void CopyCommand(CommandContext& ctx) {
     return;
   }
   CopyValue(ctx, dst, e);
+  NotifyKeyspaceEvent(ctx.server, kNotifyGeneric, "copy_to", dst.key, dst_db);
   ctx.reply.Integer(1);
 }
 
@@ -254,6 +260,8 @@ void MoveCommand(CommandContext& ctx) {
     return;
   }
   MoveValue(ctx, src, dst, e);
+  ctx.Notify(kNotifyGeneric, "move_from", src.key);
+  NotifyKeyspaceEvent(ctx.server, kNotifyGeneric, "move_to", dst.key, dst_db);
   ctx.reply.Integer(1);
 }
 

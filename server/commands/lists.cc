@@ -44,7 +44,7 @@ bool FindList(CommandContext& ctx, std::string_view key, bool read, ListRef* out
     if (e) {
       ctx.Hit();
     } else {
-      ctx.Miss();
+      ctx.Miss(out->k.key);
     }
   }
   if (!e) return true;
@@ -66,14 +66,20 @@ ListValue* CreateList(CommandContext& ctx, ListRef* r) {
   return r->list;
 }
 
-// signalModifiedKey, and dbDelete when the list became empty (Redis keeps no empty lists).
-void Modified(CommandContext& ctx, const ListRef& r) {
-  if (r.list->empty()) {
+// signalModifiedKey and the command's keyspace event, then dbDelete (and "del") when the list
+// became empty (Redis keeps no empty lists).
+void Modified(CommandContext& ctx, const ListRef& r, std::string_view event) {
+  bool empty = r.list->empty();
+  if (empty) {
     r.k.shard->Erase(r.k.key, r.k.hash, ctx.now_ms);
   } else {
     r.k.shard->Touch(r.k.key);
   }
+  ctx.Notify(kNotifyList, event, r.k.key);
+  if (empty) ctx.Notify(kNotifyGeneric, "del", r.k.key);
 }
+
+std::string_view PopEvent(End end) { return end == End::kHead ? "lpop" : "rpop"; }
 
 // After a push: clients blocked on the key may now be served.
 void Pushed(CommandContext& ctx, std::string_view key) {
@@ -131,7 +137,7 @@ void PushGeneric(CommandContext& ctx, End end, bool xx) {
   }
   for (size_t j = 2; j < ctx.args.size(); ++j) r.list->Push(end, ctx.args[j]);
   ctx.reply.Integer(static_cast<int64_t>(r.list->size()));
-  Modified(ctx, r);
+  Modified(ctx, r, end == End::kHead ? "lpush" : "rpush");
   Pushed(ctx, r.k.key);
 }
 
@@ -160,7 +166,7 @@ void LinsertCommand(CommandContext& ctx) {
     ctx.reply.Integer(-1);
     return;
   }
-  Modified(ctx, r);
+  Modified(ctx, r, "linsert");
   ctx.reply.Integer(static_cast<int64_t>(r.list->size()));
 }
 
@@ -200,7 +206,7 @@ void PopGeneric(CommandContext& ctx, End end) {
   } else {
     PopRangeReply(ctx, r.list, end, static_cast<size_t>(count));
   }
-  Modified(ctx, r);
+  Modified(ctx, r, PopEvent(end));
 }
 
 void LpopCommand(CommandContext& ctx) { PopGeneric(ctx, End::kHead); }
@@ -223,9 +229,10 @@ void MoveGeneric(CommandContext& ctx, End from, End to) {
   if (dst.list == nullptr) CreateList(ctx, &dst);
   dst.list->Push(to, value);
   dst.k.shard->Touch(dst.k.key);
+  ctx.Notify(kNotifyList, to == End::kHead ? "lpush" : "rpush", dst.k.key);
   Pushed(ctx, dst.k.key);
   ctx.reply.Bulk(value);
-  Modified(ctx, src);
+  Modified(ctx, src, PopEvent(from));
 }
 
 void LmoveCommand(CommandContext& ctx) {
@@ -278,7 +285,7 @@ void LmpopCommand(CommandContext& ctx) {
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(r.k.key);
     PopRangeReply(ctx, r.list, end, static_cast<size_t>(count));
-    Modified(ctx, r);
+    Modified(ctx, r, PopEvent(end));
     return;
   }
   ctx.reply.NullArray();
@@ -438,8 +445,8 @@ void LsetCommand(CommandContext& ctx) {
     ctx.Error(kIndexOutOfRange);
     return;
   }
-  Modified(ctx, r);
-  ctx.reply.Ok();
+  ctx.reply.Ok();  // Redis replies before the event here
+  Modified(ctx, r, "lset");
 }
 
 void LtrimCommand(CommandContext& ctx) {
@@ -460,7 +467,7 @@ void LtrimCommand(CommandContext& ctx) {
   r.list->Erase(End::kHead, static_cast<size_t>(ltrim));
   r.list->Erase(End::kTail, static_cast<size_t>(rtrim));
   // Redis signals the key as modified even when nothing was trimmed.
-  Modified(ctx, r);
+  Modified(ctx, r, "ltrim");
   ctx.reply.Ok();
 }
 
@@ -474,7 +481,7 @@ void LremCommand(CommandContext& ctx) {
     return;
   }
   size_t removed = r.list->Remove(ctx.args[3], count);
-  if (removed > 0) Modified(ctx, r);
+  if (removed > 0) Modified(ctx, r, "lrem");
   ctx.reply.Integer(static_cast<int64_t>(removed));
 }
 

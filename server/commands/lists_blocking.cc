@@ -33,7 +33,7 @@ int ListFill(CommandContext& ctx) {
 // Pops up to count elements from the list at key in db (shard locked by the caller); replies
 // [key, element] (single) or [key, [elements...]] (BLMPOP). False when there is nothing.
 bool PopInto(storage::Database& db, const std::string& key, End end, int64_t count, bool multi,
-             int64_t now_ms, protocol::ReplyBuilder& reply) {
+             int64_t now_ms, protocol::ReplyBuilder& reply, const EventTarget& events) {
   uint64_t hash = storage::HashKey(key);
   storage::Shard& shard = db.shard(db.ShardOf(hash));
   Entry e = shard.Find(key, hash, now_ms);
@@ -55,7 +55,10 @@ bool PopInto(storage::Database& db, const std::string& key, End end, int64_t cou
     reply.Bulk(value);
   }
   shard.Touch(key);
-  if (list->empty()) shard.Erase(key, hash, now_ms);
+  events.Notify(kNotifyList, end == End::kHead ? "lpop" : "rpop", key);
+  bool emptied = list->empty();
+  if (emptied) shard.Erase(key, hash, now_ms);
+  if (emptied) events.Notify(kNotifyGeneric, "del", key);
   return true;
 }
 
@@ -64,7 +67,8 @@ enum class MoveResult { kMoved, kEmpty, kWrongType };
 // Moves one element from src to dst (LMOVE's work); REQUIRES both shards locked. Replies the
 // element, or WRONGTYPE when dst holds another type; replies nothing when src is empty.
 MoveResult MoveInto(storage::Database& db, const std::string& src, const std::string& dst, End from,
-              End to, int fill, int64_t now_ms, protocol::ReplyBuilder& reply) {
+              End to, int fill, int64_t now_ms, protocol::ReplyBuilder& reply,
+              const EventTarget& events) {
   uint64_t src_hash = storage::HashKey(src);
   storage::Shard& src_shard = db.shard(db.ShardOf(src_hash));
   Entry se = src_shard.Find(src, src_hash, now_ms);
@@ -92,6 +96,10 @@ MoveResult MoveInto(storage::Database& db, const std::string& src, const std::st
   }
   storage::ObjectAs<ListValue>(de)->Push(to, value);
   dst_shard.Touch(dst);
+  // Redis's order: the push, the pop, then the source's deletion.
+  events.Notify(kNotifyList, to == End::kHead ? "lpush" : "rpush", dst);
+  events.Notify(kNotifyList, from == End::kHead ? "lpop" : "rpop", src);
+  if (src_empty) events.Notify(kNotifyGeneric, "del", src);
   reply.Bulk(value);
   return MoveResult::kMoved;
 }
@@ -105,15 +113,17 @@ void BlockingPop(CommandContext& ctx, size_t first, size_t last, End end, int64_
     Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
     if (!e) continue;
     if (e.type() != ValueType::kList) return ctx.Error(errors::kWrongType);
-    if (PopInto(db, std::string(k.key), end, count, multi, ctx.now_ms, ctx.reply)) return;
+    if (PopInto(db, std::string(k.key), end, count, multi, ctx.now_ms, ctx.reply, ctx.Events())) {
+      return;
+    }
   }
   if (!CanBlock(ctx)) return ctx.reply.NullArray();
   std::vector<std::string> keys;
   for (size_t i = first; i <= last; ++i) keys.emplace_back(ctx.args[i]);
   BlockClient(ctx, std::move(keys), {}, deadline_ms,
-        [end, count, multi](storage::Database& d, const std::string& key, int64_t now,
-                            protocol::ReplyBuilder& reply) {
-          return PopInto(d, key, end, count, multi, now, reply);
+        [end, count, multi, events = ctx.Events()](storage::Database& d, const std::string& key,
+                                                   int64_t now, protocol::ReplyBuilder& reply) {
+          return PopInto(d, key, end, count, multi, now, reply, events);
         });
 }
 
@@ -177,7 +187,8 @@ void BlockingMove(CommandContext& ctx, End from, End to, std::string_view timeou
   if (se && se.type() != ValueType::kList) return ctx.Error(errors::kWrongType);
   int fill = ListFill(ctx);
   if (se) {
-    MoveResult r = MoveInto(ctx.db(), src, dst, from, to, fill, ctx.now_ms, ctx.reply);
+    MoveResult r =
+        MoveInto(ctx.db(), src, dst, from, to, fill, ctx.now_ms, ctx.reply, ctx.Events());
     if (r == MoveResult::kWrongType) ctx.failed = true;
     if (r == MoveResult::kMoved) ctx.KeyReady(dst);
     return;
@@ -186,10 +197,10 @@ void BlockingMove(CommandContext& ctx, End from, End to, std::string_view timeou
   // A timed-out BLMOVE gets a null array (like every blocked pop), although inside MULTI it
   // answers a null bulk.
   BlockClient(ctx, {src}, {dst}, deadline,
-        [dst, from, to, fill](storage::Database& d, const std::string& key, int64_t now,
-                              protocol::ReplyBuilder& reply) {
+        [dst, from, to, fill, events = ctx.Events()](storage::Database& d, const std::string& key,
+                                                     int64_t now, protocol::ReplyBuilder& reply) {
           // A WRONGTYPE destination answers (and unblocks) the client too.
-          return MoveInto(d, key, dst, from, to, fill, now, reply) != MoveResult::kEmpty;
+          return MoveInto(d, key, dst, from, to, fill, now, reply, events) != MoveResult::kEmpty;
         });
 }
 

@@ -113,7 +113,7 @@ void ScanCommand(CommandContext& ctx) {
       if (c.expired) shard.Find(c.key, storage::HashKey(c.key), ctx.now_ms);  // lazy delete
       if (use_type) {
         if (c.expired) {
-          ctx.Miss();
+          ctx.Miss(c.key);
         } else {
           ctx.Hit();
         }

@@ -294,25 +294,33 @@ void FunctionHelpCommand(CommandContext& ctx) {
 
 void RegisterScriptingCommands(CommandTable& table) {
   // Scripts run exclusively (see the file comment); their keys need no shard locks.
-  constexpr uint32_t kEval = kNoscript | kSkipMonitor | kMayReplicate | kStale | kExclusive;
+  constexpr uint32_t kEval =
+      kNoscript | kSkipMonitor | kMayReplicate | kStale | kNoMandatoryKeys | kExclusive;
+  // KEYS follow numkeys (argument 2); Redis notes on EVAL, EVAL_RO, FCALL and FCALL_RO's key
+  // specs (not on EVALSHA's) that their use is unknown.
+  constexpr const char* kRwNotes =
+      "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE";
+  constexpr const char* kRoNotes =
+      "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS";
   table.Add({"eval", -3, kEval, 0, 0, 0, EvalCommand, "scripting",
              "Execute a Lua script server side", "2.6.0", "Depends on the script that is executed.",
-             "slow scripting"});
+             "slow scripting", nullptr, "RW access update", 2, kRwNotes});
   table.Add({"evalsha", -3, kEval, 0, 0, 0, EvalShaCommand, "scripting",
              "Execute a Lua script server side", "2.6.0", "Depends on the script that is executed.",
-             "slow scripting"});
+             "slow scripting", nullptr, "RW access update", 2});
   table.Add({"eval_ro", -3, kEval | kReadonly, 0, 0, 0, EvalRoCommand, "scripting",
              "Execute a read-only Lua script server side", "7.0.0",
-             "Depends on the script that is executed.", "slow scripting"});
+             "Depends on the script that is executed.", "slow scripting", nullptr, "RO access", 2,
+             kRoNotes});
   table.Add({"evalsha_ro", -3, kEval | kReadonly, 0, 0, 0, EvalShaRoCommand, "scripting",
              "Execute a read-only Lua script server side", "7.0.0",
-             "Depends on the script that is executed.", "slow scripting"});
+             "Depends on the script that is executed.", "slow scripting", nullptr, "RO access", 2});
   table.Add({"fcall", -3, kEval, 0, 0, 0, FcallCommand, "scripting",
              "Invoke a function", "7.0.0", "Depends on the function that is executed.",
-             "slow scripting"});
+             "slow scripting", nullptr, "RW access update", 2, kRwNotes});
   table.Add({"fcall_ro", -3, kEval | kReadonly, 0, 0, 0, FcallRoCommand, "scripting",
              "Invoke a read-only function", "7.0.0", "Depends on the function that is executed.",
-             "slow scripting"});
+             "slow scripting", nullptr, "RO access", 2, kRoNotes});
 
   table.Add({"script", -2, kNoKeyspace, 0, 0, 0, ContainerCommand, "scripting",
              "A container for Lua scripts management commands", "2.6.0",

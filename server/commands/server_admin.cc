@@ -69,6 +69,7 @@ void FlushdbCommand(CommandContext& ctx) {
   bool lazy;
   if (!ParseFlushOption(ctx, &lazy)) return;
   ClearDatabase(ctx, ctx.db(), lazy);
+  ctx.server.tracking.InvalidateAll();
   ctx.reply.Ok();
 }
 
@@ -78,6 +79,7 @@ void FlushallCommand(CommandContext& ctx) {
   for (int d = 0; d < ctx.server.keyspace.database_count(); ++d) {
     ClearDatabase(ctx, ctx.server.keyspace.db(d), lazy);
   }
+  ctx.server.tracking.InvalidateAll();
   ctx.reply.Ok();
 }
 

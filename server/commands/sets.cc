@@ -52,7 +52,7 @@ bool LookupSet(CommandContext& ctx, const KeyRef& k, bool read, SetValue** set) 
     if (e) {
       ctx.Hit();
     } else {
-      ctx.Miss();
+      ctx.Miss(k.key);
     }
   }
   if (!e) return true;
@@ -109,6 +109,7 @@ void SaddCommand(CommandContext& ctx) {
     if (set->Add(ctx.args[i], max_intset)) ++added;
   }
   if (added > 0) k.shard->Touch(k.key);
+  if (added > 0) ctx.Notify(kNotifySet, "sadd", k.key);
   ctx.reply.Integer(added);
 }
 
@@ -118,15 +119,19 @@ void SremCommand(CommandContext& ctx) {
   if (!LookupSet(ctx, k, false, &set)) return;
   if (set == nullptr) return ctx.reply.Integer(0);
   int64_t removed = 0;
+  bool deleted = false;
   for (size_t i = 2; i < ctx.args.size(); ++i) {
     if (!set->Remove(ctx.args[i])) continue;
     ++removed;
     if (set->size() == 0) {
       k.shard->Erase(k.key, k.hash, ctx.now_ms);  // Redis never keeps an empty set
+      deleted = true;
       break;
     }
   }
   if (removed > 0) k.shard->Touch(k.key);
+  if (removed > 0) ctx.Notify(kNotifySet, "srem", k.key);
+  if (deleted) ctx.Notify(kNotifyGeneric, "del", k.key);
   ctx.reply.Integer(removed);
 }
 
@@ -171,6 +176,8 @@ void SpopWithCount(CommandContext& ctx) {
     uint64_t max_intset = MaxIntset(ctx);
     set->ForEach([&](std::string_view m) { all->Add(m, max_intset); });
     k.shard->Erase(k.key, k.hash, ctx.now_ms);
+    ctx.Notify(kNotifySet, "spop", k.key);
+    ctx.Notify(kNotifyGeneric, "del", k.key);
     ctx.reply.SetHeader(all->size());
     all->ForEach([&](std::string_view m) { ctx.reply.Bulk(m); });
     return;
@@ -198,6 +205,7 @@ void SpopWithCount(CommandContext& ctx) {
     StoreSet(ctx, k, std::move(kept), expiry);
   }
   k.shard->Touch(k.key);
+  ctx.Notify(kNotifySet, "spop", k.key);
   ReplyMembers(ctx, popped, true);
 }
 
@@ -209,9 +217,12 @@ void SpopCommand(CommandContext& ctx) {
   if (!LookupSet(ctx, k, false, &set)) return;
   if (set == nullptr) return ctx.reply.Null();
   std::string m = set->PopRandom(Rng()());
-  if (set->size() == 0) k.shard->Erase(k.key, k.hash, ctx.now_ms);
+  bool deleted = set->size() == 0;
+  ctx.Notify(kNotifySet, "spop", k.key);
+  ctx.reply.Bulk(m);  // Redis: event, reply, then the deletion and its event
+  if (deleted) k.shard->Erase(k.key, k.hash, ctx.now_ms);
   k.shard->Touch(k.key);
-  ctx.reply.Bulk(m);
+  if (deleted) ctx.Notify(kNotifyGeneric, "del", k.key);
 }
 
 // Redis's SRANDMEMBER_SUB_STRATEGY_MUL.
@@ -286,10 +297,15 @@ void SmoveCommand(CommandContext& ctx) {
   if (src_wrong || dst_wrong) return ctx.Error(errors::kWrongType);
   if (src.key == dst.key) return ctx.reply.Integer(src_set->Contains(member) ? 1 : 0);
   if (!src_set->Remove(member)) return ctx.reply.Integer(0);
-  if (src_set->size() == 0) src.shard->Erase(src.key, src.hash, ctx.now_ms);
+  bool src_deleted = src_set->size() == 0;
+  if (src_deleted) src.shard->Erase(src.key, src.hash, ctx.now_ms);
   src.shard->Touch(src.key);
+  ctx.Notify(kNotifySet, "srem", src.key);
+  if (src_deleted) ctx.Notify(kNotifyGeneric, "del", src.key);
   if (dst_set == nullptr) dst_set = StoreSet(ctx, dst, SetValue::CreateFor(member));
-  if (dst_set->Add(member, MaxIntset(ctx))) dst.shard->Touch(dst.key);
+  bool added = dst_set->Add(member, MaxIntset(ctx));
+  if (added) dst.shard->Touch(dst.key);
+  if (added) ctx.Notify(kNotifySet, "sadd", dst.key);
   ctx.reply.Integer(1);
 }
 
@@ -310,10 +326,12 @@ void StoreResult(CommandContext& ctx, std::unique_ptr<SetValue> result) {
   if (result->size() > 0) {
     int64_t n = static_cast<int64_t>(result->size());
     StoreSet(ctx, dst, std::move(result));
-    return ctx.reply.Integer(n);
+    ctx.reply.Integer(n);
+    ctx.Notify(kNotifySet, ctx.command->spec.name, dst.key);  // "sinterstore", ...
+    return;
   }
-  dst.shard->Erase(dst.key, dst.hash, ctx.now_ms);
   ctx.reply.Integer(0);
+  if (dst.shard->Erase(dst.key, dst.hash, ctx.now_ms)) ctx.Notify(kNotifyGeneric, "del", dst.key);
 }
 
 // sinterGenericCommand: SINTER, SMEMBERS (a one-key SINTER in Redis 7.0), SINTERSTORE and

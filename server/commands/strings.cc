@@ -46,7 +46,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
   if (e) {
     ctx.Hit();
   } else {
-    ctx.Miss();
+    ctx.Miss(k.key);
   }
   return e;
 }
@@ -196,6 +196,8 @@ void SetGeneric(CommandContext& ctx, unsigned flags, std::string_view value,
   }
   if ((flags & kSetKeepTtl) && found) expiry = existing.expiry_ms();
   k.shard->Put(k.key, k.hash, ValueType::kString, value, expiry);
+  ctx.Notify(kNotifyString, "set", k.key);
+  if (flags & kAnyExpire) ctx.Notify(kNotifyGeneric, "expire", k.key);
   if (flags & kSetGet) return;
   if (counted) {
     ctx.reply.Integer(1);
@@ -224,6 +226,7 @@ void GetsetCommand(CommandContext& ctx) {
   KeyRef k = ctx.Key(ctx.args[1]);
   if (!GetGeneric(ctx, k)) return;
   k.shard->Put(k.key, k.hash, ValueType::kString, ctx.args[2], storage::kNoExpiry);
+  ctx.Notify(kNotifyString, "set", k.key);
 }
 
 void GetdelCommand(CommandContext& ctx) {
@@ -231,6 +234,7 @@ void GetdelCommand(CommandContext& ctx) {
   Entry e = LookupRead(ctx, k);
   if (!ReplyStringOrNull(ctx, e)) return;
   if (e) k.shard->Erase(k.key, k.hash, ctx.now_ms);
+  if (e) ctx.Notify(kNotifyGeneric, "del", k.key);
 }
 
 // GETEX: options are checked before the lookup, the expiry value only after it (a missing key
@@ -257,10 +261,13 @@ void GetexCommand(CommandContext& ctx) {
   if ((flags & (kSetExAt | kSetPxAt)) && expiry <= ctx.now_ms) {
     // An absolute time already past deletes the key (checkAlreadyExpired).
     k.shard->Erase(k.key, k.hash, ctx.now_ms);
+    ctx.Notify(kNotifyGeneric, "del", k.key);
   } else if (flags & kAnyExpire) {
     k.shard->SetExpiry(k.key, k.hash, e, expiry);
+    ctx.Notify(kNotifyGeneric, "expire", k.key);
   } else if ((flags & kSetPersist) && e.has_expiry()) {
     k.shard->SetExpiry(k.key, k.hash, e, storage::kNoExpiry);
+    ctx.Notify(kNotifyGeneric, "persist", k.key);
   }
 }
 
@@ -300,6 +307,7 @@ void MsetGeneric(CommandContext& ctx, bool nx) {
     // setKey's lookupKeyWrite: lazily expires the old entry (counted in expired_keys).
     if (!nx) k.shard->Find(k.key, k.hash, ctx.now_ms);
     k.shard->Put(k.key, k.hash, ValueType::kString, args[j + 1], storage::kNoExpiry);
+    ctx.Notify(kNotifyString, "set", k.key);
   }
   if (nx) {
     ctx.reply.Integer(1);
@@ -319,6 +327,7 @@ void AppendCommand(CommandContext& ctx) {
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (!e) {
     k.shard->Put(k.key, k.hash, ValueType::kString, tail, storage::kNoExpiry);
+    ctx.Notify(kNotifyString, "append", k.key);
     ctx.reply.Integer(static_cast<int64_t>(tail.size()));
     return;
   }
@@ -332,6 +341,7 @@ void AppendCommand(CommandContext& ctx) {
   if (!tail.empty()) memcpy(e.value_data() + old_len, tail.data(), tail.size());
   e.set_raw_string(true);
   k.shard->Touch(k.key);
+  ctx.Notify(kNotifyString, "append", k.key);
   ctx.reply.Integer(static_cast<int64_t>(old_len + tail.size()));
 }
 
@@ -432,6 +442,7 @@ void SetrangeCommand(CommandContext& ctx) {
   memcpy(e.value_data() + offset, value.data(), value.size());
   e.set_raw_string(true);
   k.shard->Touch(k.key);
+  ctx.Notify(kNotifyString, "setrange", k.key);
   ctx.reply.Integer(static_cast<int64_t>(end));
 }
 
@@ -458,6 +469,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
   size_t n = protocol::FormatInt64(buf, value);
   int64_t expiry = e ? e.expiry_ms() : storage::kNoExpiry;
   k.shard->Put(k.key, k.hash, ValueType::kString, std::string_view(buf, n), expiry);
+  ctx.Notify(kNotifyString, "incrby", k.key);
   ctx.reply.Integer(value);
 }
 
@@ -510,6 +522,7 @@ void IncrbyfloatCommand(CommandContext& ctx) {
   std::string text = protocol::FormatLongDoubleHuman(value);
   int64_t expiry = e ? e.expiry_ms() : storage::kNoExpiry;
   k.shard->Put(k.key, k.hash, ValueType::kString, text, expiry);
+  ctx.Notify(kNotifyString, "incrbyfloat", k.key);
   ctx.reply.Bulk(text);
 }
 

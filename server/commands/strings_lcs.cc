@@ -32,7 +32,7 @@ Entry LookupRead(CommandContext& ctx, std::string_view key) {
   if (e) {
     ctx.Hit();
   } else {
-    ctx.Miss();
+    ctx.Miss(k.key);
   }
   return e;
 }

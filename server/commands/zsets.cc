@@ -43,7 +43,7 @@ bool Lookup(CommandContext& ctx, const KeyRef& k, bool read, ZSetValue** z) {
     if (e) {
       ctx.Hit();
     } else {
-      ctx.Miss();
+      ctx.Miss(k.key);
     }
   }
   if (!e) return true;
@@ -201,6 +201,8 @@ void ZaddGeneric(CommandContext& ctx, unsigned flags) {
   } else {
     ctx.reply.Integer(ch ? added + updated : added);
   }
+  // After the reply, as Redis.
+  if (added + updated > 0) ctx.Notify(kNotifyZset, incr ? "zincr" : "zadd", k.key);
 }
 
 void ZaddCommand(CommandContext& ctx) { ZaddGeneric(ctx, 0); }
@@ -218,10 +220,13 @@ void ZremCommand(CommandContext& ctx) {
     if (z->Remove(ctx.args[j])) ++deleted;
     if (z->size() == 0) {
       k.shard->Erase(k.key, k.hash, ctx.now_ms);
+      ctx.Notify(kNotifyZset, "zrem", k.key);
+      ctx.Notify(kNotifyGeneric, "del", k.key);
       return ctx.reply.Integer(deleted);
     }
   }
   if (deleted > 0) k.shard->Touch(k.key);
+  if (deleted > 0) ctx.Notify(kNotifyZset, "zrem", k.key);
   ctx.reply.Integer(deleted);
 }
 
@@ -282,8 +287,11 @@ void ZpopGeneric(CommandContext& ctx, const std::vector<std::string_view>& keys,
     return ctx.reply.EmptyArray();
   }
   if (count == 0) return ctx.reply.EmptyArray();
+  bool emptied = (count < 0 ? 1 : static_cast<uint64_t>(count)) >= z->size();
   zsetcmd::PopAndReply(k.shard, k.key, k.hash, z, max, count, emit_key, nested, ctx.reply,
                        ctx.now_ms);
+  ctx.Notify(kNotifyZset, max ? "zpopmax" : "zpopmin", k.key);
+  if (emptied) ctx.Notify(kNotifyGeneric, "del", k.key);
 }
 
 // getPositiveLongFromObjectOrReply with Redis's default message.

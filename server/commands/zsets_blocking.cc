@@ -21,7 +21,7 @@ using storage::ZSetValue;
 // Pops from the sorted set at key (its shard locked by the caller). BZPOPMIN/MAX reply
 // [key, member, score]; BZMPOP replies [key, [[member, score], ...]]. False when empty.
 bool PopInto(storage::Database& db, const std::string& key, bool max, int64_t count,
-             bool multi, int64_t now_ms, protocol::ReplyBuilder& reply) {
+             bool multi, int64_t now_ms, protocol::ReplyBuilder& reply, const EventTarget& events) {
   uint64_t hash = storage::HashKey(key);
   storage::Shard& shard = db.shard(db.ShardOf(hash));
   Entry e = shard.Find(key, hash, now_ms);
@@ -47,7 +47,10 @@ bool PopInto(storage::Database& db, const std::string& key, bool max, int64_t co
     reply.Double(score);
   }
   shard.Touch(key);
-  if (zset->size() == 0) shard.Erase(key, hash, now_ms);
+  events.Notify(kNotifyZset, max ? "zpopmax" : "zpopmin", key);
+  bool emptied = zset->size() == 0;
+  if (emptied) shard.Erase(key, hash, now_ms);
+  if (emptied) events.Notify(kNotifyGeneric, "del", key);
   return true;
 }
 
@@ -59,15 +62,18 @@ void BlockingZpop(CommandContext& ctx, size_t first, size_t last, bool max, int6
     Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
     if (!e) continue;
     if (e.type() != ValueType::kZSet) return ctx.Error(errors::kWrongType);
-    if (PopInto(db, std::string(k.key), max, count, multi, ctx.now_ms, ctx.reply)) return;
+    if (PopInto(db, std::string(k.key), max, count, multi, ctx.now_ms, ctx.reply, ctx.Events())) {
+      return;
+    }
   }
   if (!CanBlock(ctx)) return ctx.reply.NullArray();
   std::vector<std::string> keys;
   for (size_t i = first; i <= last; ++i) keys.emplace_back(ctx.args[i]);
   BlockClient(ctx, std::move(keys), {}, deadline_ms,
-              [max, count, multi](storage::Database& d, const std::string& key, int64_t now,
-                                  protocol::ReplyBuilder& reply) {
-                return PopInto(d, key, max, count, multi, now, reply);
+              [max, count, multi, events = ctx.Events()](
+                  storage::Database& d, const std::string& key, int64_t now,
+                  protocol::ReplyBuilder& reply) {
+                return PopInto(d, key, max, count, multi, now, reply, events);
               });
 }
 

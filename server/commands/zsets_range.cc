@@ -115,9 +115,11 @@ class RangeSink {
       if (count > 0) {
         zsetcmd::Store(ctx_, *dst_, std::move(result_));
         ctx_.reply.Integer(static_cast<int64_t>(count));
+        ctx_.Notify(kNotifyZset, "zrangestore", dst_->key);
       } else {
         ctx_.reply.Integer(0);
-        dst_->shard->Erase(dst_->key, dst_->hash, ctx_.now_ms);
+        bool deleted = dst_->shard->Erase(dst_->key, dst_->hash, ctx_.now_ms);
+        if (deleted) ctx_.Notify(kNotifyGeneric, "del", dst_->key);
       }
       return;
     }
@@ -380,11 +382,14 @@ void ZremrangeGeneric(CommandContext& ctx, RangeType type) {
   }
   if (count > 0) {
     z->DeleteRange(first, count);
-    if (z->size() == 0) {
+    bool emptied = z->size() == 0;
+    if (emptied) {
       k.shard->Erase(k.key, k.hash, ctx.now_ms);
     } else {
       k.shard->Touch(k.key);
     }
+    ctx.Notify(kNotifyZset, ctx.command->spec.name, k.key);  // "zremrangebyscore", ...
+    if (emptied) ctx.Notify(kNotifyGeneric, "del", k.key);
   }
   ctx.reply.Integer(static_cast<int64_t>(count));
 }

@@ -114,7 +114,7 @@ void ZsetOpGeneric(CommandContext& ctx, size_t numkeys_index, Op op, bool cardin
         return ctx.Error(errors::kWrongType);
       }
     } else {
-      ctx.Miss();
+      ctx.Miss(k.key);
     }
   }
   Aggregate aggregate = Aggregate::kSum;
@@ -224,12 +224,14 @@ void ZsetOpGeneric(CommandContext& ctx, size_t numkeys_index, Op op, bool cardin
     KeyRef dst = ctx.Key(args[1]);
     if (elements.empty()) {
       ctx.reply.Integer(0);
-      dst.shard->Erase(dst.key, dst.hash, ctx.now_ms);
+      bool deleted = dst.shard->Erase(dst.key, dst.hash, ctx.now_ms);
+      if (deleted) ctx.Notify(kNotifyGeneric, "del", dst.key);
       return;
     }
     size_t n = elements.size();
     zsetcmd::Store(ctx, dst, ZSetValue::Build(std::move(elements), zsetcmd::Limits(ctx)));
     ctx.reply.Integer(static_cast<int64_t>(n));
+    ctx.Notify(kNotifyZset, ctx.command->spec.name, dst.key);  // "zunionstore", ...
     return;
   }
   std::sort(elements.begin(), elements.end(), [](const auto& a, const auto& b) {

@@ -224,6 +224,13 @@ bool ParseScript(std::string_view content, std::vector<ScriptStep>* steps, std::
         if (words.size() != 2) return fail("expects exactly one key");
         step.kind = ScriptStep::Kind::kWaitExpired;
         step.argv = {words[1]};
+      } else if (words[0] == "@more") {
+        if (words.size() != 2 || words[1].empty() ||
+            words[1].find_first_not_of("0123456789") != std::string::npos) {
+          return fail("expects a number of replies");
+        }
+        step.kind = ScriptStep::Kind::kMore;
+        step.argv = {words[1]};
       } else if (words[0] == "@sleep-ms") {
         return fail("sleeping is not allowed; use @wait-expired KEY to wait for a condition");
       } else {
@@ -301,6 +308,22 @@ DiffResult RunSteps(const std::string& label, const std::vector<ScriptStep>& ste
         m.stash = s.empty() ? ":-2\r\n" : s;
         m.note = "waiting for PTTL to return -2";
         result.mismatches.push_back(std::move(m));
+      }
+      continue;
+    }
+
+    if (step.kind == ScriptStep::Kind::kMore) {
+      int n = std::stoi(step.argv[0]);
+      for (int i = 0; i < n; ++i) {
+        std::optional<std::string> r = redis.client.ReadReply();
+        std::optional<std::string> s = stash.client.ReadReply();
+        m.redis = r ? *r : "<client error: " + redis.client.last_error() + ">";
+        m.stash = s ? *s : "<client error: " + stash.client.last_error() + ">";
+        if (!r || !s || *r != *s) {
+          m.note = "extra reply " + std::to_string(i + 1) + " of " + step.argv[0];
+          result.mismatches.push_back(m);
+          break;
+        }
       }
       continue;
     }

@@ -15,6 +15,9 @@
 //                              server, version and id fields, which legitimately differ.
 //       "@wait-expired KEY"    polls PTTL KEY on each server (5 ms apart, bounded) until it
 //                              returns -2. This replaces sleeping: scripts wait for a condition.
+//       "@more N"              reads N more replies on each connection, each compared exactly:
+//                              what one command sends beyond its first reply (SUBSCRIBE a b
+//                              confirms each channel; RESP3 push messages, invalidations).
 //     There is deliberately no sleep directive.
 
 #ifndef STASH_TESTS_HARNESS_DIFF_RUNNER_H_
@@ -32,12 +35,12 @@ namespace stash::test {
 enum class CompareMode { kExact, kSorted, kTypeOnly, kNone };
 
 struct ScriptStep {
-  enum class Kind { kCommand, kHello, kWaitExpired };
+  enum class Kind { kCommand, kHello, kWaitExpired, kMore };
   Kind kind = Kind::kCommand;
   CompareMode mode = CompareMode::kExact;
   int line = 0;
   std::string text;               // The line as written, for reports.
-  std::vector<std::string> argv;  // Command (kCommand, kHello) or {KEY} (kWaitExpired).
+  std::vector<std::string> argv;  // Command (kCommand, kHello), {KEY} (kWaitExpired), {N} (kMore).
 };
 
 // Splits a line into arguments exactly like redis-cli (sdssplitargs). Returns false with *error

@@ -706,3 +706,55 @@ TEST_CASE("SCAN returns every key present throughout, while shards grow and shri
 
 }  // namespace
 }  // namespace stash::storage
+
+namespace stash::storage {
+namespace {
+
+// Records what a shard reports, in order.
+struct RecordingObserver : KeyObserver {
+  std::vector<std::string> events;
+  void KeyModified(std::string_view key) override {
+    events.push_back("modified " + std::string(key));
+  }
+  void KeyExpired(std::string_view key) override {
+    events.push_back("expired " + std::string(key));
+  }
+  void KeyCreated(std::string_view key) override {
+    events.push_back("created " + std::string(key));
+  }
+};
+
+TEST_CASE("the key observer hears modifications and lazy expiry, and nothing on reads") {
+  Shard shard(0);
+  RecordingObserver observer;
+  shard.set_observer(&observer);
+  std::string key = "k";
+  uint64_t h = HashKey(key);
+  shard.Put(key, h, ValueType::kString, "v", kNoExpiry);
+  CHECK(shard.Find(key, h, kNow));
+  CHECK(shard.Peek(key, h, kNow));
+  shard.Touch(key);
+  CHECK(shard.Erase(key, h, kNow));
+  CHECK_FALSE(shard.Erase(key, h, kNow));
+  shard.Put(key, h, ValueType::kString, "again", kNoExpiry);         // created again
+  shard.Put(key, h, ValueType::kString, "longer value", kNoExpiry);  // replaced: not created
+  CHECK(observer.events == std::vector<std::string>{"created k", "modified k", "modified k",
+                                                    "modified k", "created k", "modified k",
+                                                    "modified k"});
+
+  // An expired key: Peek leaves it, Find deletes it (expired, then modified), as does Erase.
+  observer.events.clear();
+  shard.Put("e1", HashKey("e1"), ValueType::kString, "v", kNow - 1);
+  shard.Put("e2", HashKey("e2"), ValueType::kString, "v", kNow - 1);
+  observer.events.clear();
+  CHECK_FALSE(shard.Peek("e1", HashKey("e1"), kNow));
+  CHECK(observer.events.empty());
+  CHECK_FALSE(shard.Find("e1", HashKey("e1"), kNow));
+  CHECK_FALSE(shard.Erase("e2", HashKey("e2"), kNow));
+  CHECK(observer.events ==
+        std::vector<std::string>{"expired e1", "modified e1", "expired e2", "modified e2"});
+  CHECK(shard.expired_keys() == 2);
+}
+
+}  // namespace
+}  // namespace stash::storage

@@ -1,8 +1,8 @@
 // The cache client against live servers: the same suite against stash-server and against
 // redis-server, plus fault tests (restart, a server that never answers, an exhausted pool).
 //
-// Cases that need Pub/Sub or client tracking (client_tracking_test.cc) run against
-// redis-server only until Stash has them: see the capability flags in client_test_util.h.
+// Cases that need Pub/Sub or client tracking are in client_tracking_test.cc; the capability
+// flags in client_test_util.h say which servers run them.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>

@@ -17,9 +17,10 @@
 
 namespace stash::test {
 
-// ---- Capabilities of stash-server. Flip when branch `pubsub` (issue 5's server side) is in.
-constexpr bool kStashHasPubSub = false;
-constexpr bool kStashHasClientTracking = false;
+// ---- Capabilities of stash-server. Both arrived with branch `pubsub` (issue 5's server side);
+// setting one to false runs the cases needing it against redis-server only.
+constexpr bool kStashHasPubSub = true;
+constexpr bool kStashHasClientTracking = true;
 
 enum Needs : int { kNeedsNothing = 0, kNeedsPubSub = 1, kNeedsTracking = 2 };
 

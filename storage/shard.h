@@ -15,6 +15,8 @@
 
 #include "storage/entry.h"
 #include "storage/entry_table.h"
+#include "storage/expiry_wheel.h"
+#include "storage/hash.h"
 #include "storage/slab_allocator.h"
 #include "storage/value.h"
 
@@ -80,11 +82,34 @@ class Shard {
   // database, as SWAPDB does. Watched keys existing in either are marked modified.
   void SwapContents(Shard& other);
 
+  // Active expiry: deletes keys whose TTL has passed at now_ms, found through the expiry wheel
+  // (no scan), spending at most `budget` units of work (one per key deleted, record moved or
+  // wheel slot skipped). on_expired(key) runs before each key is freed. Counts expired_keys and
+  // marks WATCHed keys, as lazy expiry does.
+  struct ExpireResult {
+    size_t expired = 0;
+    bool done = true;  // false: the budget ran out, more may be due
+  };
+  template <typename Visit>
+  ExpireResult ExpireDue(int64_t now_ms, size_t budget, Visit&& on_expired);
+
   size_t size() const { return data_.table.size(); }
   size_t expires() const { return data_.expires; }
-  // Bytes held for entries and the table.
-  size_t bytes_used() const { return data_.slab.bytes_used() + data_.table.bytes(); }
+  // Sum of the expiry times (unix ms) of the keys with a TTL: their exact average TTL is
+  // expiry_sum() / expires() - now.
+  __int128 expiry_sum() const { return data_.expiry_sum; }
+  // Keys already due but not yet deleted (see ExpiryWheel::Backlog).
+  size_t expiry_backlog(int64_t now_ms) const {
+    return data_.wheel ? data_.wheel->Backlog(now_ms) : 0;
+  }
+  // Bytes held for entries, the table and the expiry wheel's records.
+  size_t bytes_used() const {
+    return data_.slab.bytes_used() + data_.table.bytes() +
+           (data_.wheel ? data_.wheel->bytes() : 0);
+  }
   uint64_t expired_keys() const { return expired_keys_; }
+  // The expiry wheel, if the shard ever had a key with a (narrow) TTL; for tests and stats.
+  const ExpiryWheel* wheel() const { return data_.wheel.get(); }
 
   // Hash-ordered cursor iteration; see EntryTable::Scan.
   template <typename Visit>
@@ -106,13 +131,23 @@ class Shard {
     explicit Data(int shard_bits) : table(shard_bits) {}
     EntryTable table;
     SlabAllocator slab;
+    // The keys with a narrow expiry (entry.h), created with the shard's first one.
+    std::unique_ptr<ExpiryWheel> wheel;
     size_t expires = 0;
+    __int128 expiry_sum = 0;
   };
 
   size_t SlotOf(std::string_view key, uint64_t hash, Entry e) const;
-  Entry Allocate(ValueType type, std::string_view key, size_t value_len, int64_t expiry_ms);
+  // With place_in_wheel false the caller gives the new entry a wheel record (Relocate).
+  Entry Allocate(ValueType type, std::string_view key, size_t value_len, int64_t expiry_ms,
+                 bool place_in_wheel = true);
+  // Counts e's expiry and files it in the wheel, or the reverse.
+  void AddExpiry(Entry e, bool place_in_wheel = true);
+  void DropExpiry(Entry e, bool in_wheel = true);
+  // Deletes an entry the wheel found expired.
+  void DeleteExpired(Entry e);
   // Frees e's memory and, unless the object moved to another entry, its collection object.
-  void Free(Entry e, bool destroy_object = true);
+  void Free(Entry e, bool destroy_object = true, bool in_wheel = true);
   void TouchSlow(std::string_view key);
   void TouchExisting(const Data& also);
 
@@ -121,6 +156,22 @@ class Shard {
   uint64_t expired_keys_ = 0;
   std::unordered_multimap<std::string, std::shared_ptr<WatchState>> watchers_;
 };
+
+template <typename Visit>
+Shard::ExpireResult Shard::ExpireDue(int64_t now_ms, size_t budget, Visit&& on_expired) {
+  ExpireResult result;
+  if (!data_.wheel) return result;
+  while (budget > 0) {
+    Entry e = data_.wheel->NextDue(now_ms, &budget);
+    if (!e) break;
+    --budget;
+    on_expired(e.key());
+    DeleteExpired(e);
+    ++result.expired;
+  }
+  result.done = budget > 0;
+  return result;
+}
 
 }  // namespace stash::storage
 

@@ -1,0 +1,91 @@
+#include "server/active_expire.h"
+
+#include <mutex>
+
+namespace stash::server {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+ActiveExpire::ActiveExpire(ServerState& state, asio::io_context& io, int worker_id,
+                           int worker_count)
+    : state_(state), io_(io), timer_(io), worker_id_(worker_id) {
+  // Pair i (databases times shards, in order) belongs to worker i mod worker_count: every pair
+  // has exactly one owner, and the shares differ by at most one pair.
+  storage::Keyspace& keyspace = state.keyspace;
+  size_t index = 0;
+  for (int d = 0; d < keyspace.database_count(); ++d) {
+    storage::Database& db = keyspace.db(d);
+    for (size_t i = 0; i < db.shard_count(); ++i, ++index) {
+      if (index % static_cast<size_t>(worker_count) == static_cast<size_t>(worker_id)) {
+        shards_.push_back(&db.shard(i));
+      }
+    }
+  }
+}
+
+void ActiveExpire::Start() {
+  if (!shards_.empty()) ScheduleTick();
+}
+
+void ActiveExpire::Stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void ActiveExpire::ScheduleTick() {
+  timer_.expires_after(kTickMs);
+  timer_.async_wait([this](std::error_code ec) {
+    if (ec || stopped_) return;
+    Step();
+  });
+}
+
+void ActiveExpire::Step() {
+  auto start = std::chrono::steady_clock::now();
+  int64_t now_ms = NowMs();
+  size_t budget = kStepBudget;
+  bool more = false;
+  state_.exec_lock.LockShared(worker_id_);
+  // Visit every owned shard once at most, starting where the last step stopped, so a shard
+  // with a large backlog does not starve the others.
+  for (size_t visited = 0; visited < shards_.size() && budget > 0; ++visited) {
+    storage::Shard& shard = *shards_[next_];
+    storage::Shard::ExpireResult r;
+    {
+      std::lock_guard<std::mutex> lock(shard.mutex());
+      r = shard.ExpireDue(now_ms, budget, [](std::string_view) {});
+    }
+    budget -= std::min(budget, r.work);
+    if (!r.done) {
+      more = true;  // stay on this shard: the next step resumes here
+      break;
+    }
+    next_ = (next_ + 1) % shards_.size();
+  }
+  if (budget == 0) more = true;
+  state_.exec_lock.UnlockShared(worker_id_);
+
+  WorkerStats& stats = *state_.worker_stats[worker_id_];
+  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  WorkerStats::Bump(stats.expire_usec, static_cast<uint64_t>(usec));
+  if (more) {
+    WorkerStats::Bump(stats.expire_steps_capped);
+    // Yield to the I/O and commands already queued on this worker, then go on.
+    asio::post(io_, [this]() {
+      if (!stopped_) Step();
+    });
+  } else {
+    ScheduleTick();
+  }
+}
+
+}  // namespace stash::server

@@ -61,6 +61,11 @@ class ExpiryWheel {
   // skipped; an empty Entry with *budget at 0 means the work was cut short, not that nothing
   // is due. The caller charges its own unit per entry returned, which bounds every call.
   Entry NextDue(int64_t now_ms, size_t* budget);
+  // Like NextDue, but returns up to `max` due entries in out[] (their count): out[0] is the last
+  // record of its bucket, out[1] the one before it, and so on, so deleting them in that order
+  // (each is then its bucket's last record) moves no other record. Knowing several victims
+  // ahead lets the caller prefetch their memory: a mass expiry is bound by cache misses.
+  size_t NextDueBatch(int64_t now_ms, size_t* budget, Entry* out, size_t max);
 
   size_t size() const { return size_; }
   // Entries already due at now_ms that are still here: the due list and the level-0 slots of

@@ -36,9 +36,9 @@ void Shard::DropExpiry(Entry e, bool in_wheel) {
   if (in_wheel && e.has_narrow_expiry()) data_.wheel->Remove(e);
 }
 
-void Shard::DeleteExpired(Entry e) {
+void Shard::DeleteExpired(Entry e, uint64_t hash) {
   std::string_view key = e.key();
-  size_t slot = data_.table.Find(key, HashKey(key));
+  size_t slot = data_.table.Find(key, hash);
   data_.table.EraseAt(slot);
   ++expired_keys_;
   Touch(key);  // before Free: key is a view of the entry's own bytes

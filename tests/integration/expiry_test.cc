@@ -141,5 +141,31 @@ TEST_CASE("FLUSHALL drops keys with a TTL; new ones expire afterwards") {
   CHECK(c.Call({"EXISTS", "d"}) == ":1\r\n");
 }
 
+// The expiry-related field names of INFO stats, in order, and the shape of a keyspace line.
+std::vector<std::string> ExpiryInfoShape(ServerKind kind) {
+  Started s(kind);
+  RespClient& c = s.client;
+  Pipeline(c, {{"SET", "a", "v", "EX", "100"}, {"SET", "b", "v"}});
+  std::vector<std::string> shape;
+  std::string stats = c.Call({"INFO", "stats"});
+  size_t at = 0;
+  while ((at = stats.find("\r\n", at)) != std::string::npos) {
+    at += 2;
+    std::string name = stats.substr(at, stats.find(':', at) - at);
+    if (name.find("expire") != std::string::npos) shape.push_back(name);
+  }
+  std::string db0 = InfoField(c, "keyspace", "db0");
+  shape.push_back(db0.substr(0, db0.rfind('=') + 1));  // the avg_ttl value is an estimate
+  return shape;
+}
+
+TEST_CASE("INFO names the expiry fields as Redis does") {
+  std::vector<std::string> stash = ExpiryInfoShape(ServerKind::kStash);
+  std::vector<std::string> redis = ExpiryInfoShape(ServerKind::kRedis);
+  CHECK(stash == redis);
+  CHECK(stash.back() == "keys=2,expires=1,avg_ttl=");
+  CHECK(stash.size() > 4);  // expired_keys, expired_stale_perc, ... were found
+}
+
 }  // namespace
 }  // namespace stash::test

@@ -31,7 +31,7 @@ ActiveExpire::ActiveExpire(ServerState& state, asio::io_context& io, int worker_
 }
 
 void ActiveExpire::Start() {
-  if (!shards_.empty()) ScheduleTick();
+  if (!shards_.empty()) ScheduleTick(kTickMs);
 }
 
 void ActiveExpire::Stop() {
@@ -39,8 +39,8 @@ void ActiveExpire::Stop() {
   timer_.cancel();
 }
 
-void ActiveExpire::ScheduleTick() {
-  timer_.expires_after(kTickMs);
+void ActiveExpire::ScheduleTick(std::chrono::milliseconds after) {
+  timer_.expires_after(after);
   timer_.async_wait([this](std::error_code ec) {
     if (ec || stopped_) return;
     Step();
@@ -52,13 +52,18 @@ void ActiveExpire::Step() {
   int64_t now_ms = NowMs();
   size_t budget = kStepBudget;
   bool more = false;
+  bool any_wheel = false;
   state_.exec_lock.LockShared(worker_id_);
   // Visit every owned shard once at most, starting where the last step stopped, so a shard
   // with a large backlog does not starve the others.
   for (size_t visited = 0; visited < shards_.size() && budget > 0; ++visited) {
     storage::Shard& shard = *shards_[next_];
     storage::Shard::ExpireResult r;
-    {
+    // A shard that never had a TTL key has nothing to expire: skip it without locking. (The
+    // hint is set under the shard mutex before its first TTL key can be due; a stale "no" is
+    // seen again on the next tick.)
+    if (shard.has_wheel_hint()) {
+      any_wheel = true;
       std::lock_guard<std::mutex> lock(shard.mutex());
       r = shard.ExpireDue(now_ms, budget, [](std::string_view) {});
     }
@@ -84,7 +89,7 @@ void ActiveExpire::Step() {
       if (!stopped_) Step();
     });
   } else {
-    ScheduleTick();
+    ScheduleTick(any_wheel ? kTickMs : kIdleTickMs);
   }
 }
 

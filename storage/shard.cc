@@ -26,7 +26,10 @@ void Shard::AddExpiry(Entry e, bool place_in_wheel) {
   ++data_.expires;
   data_.expiry_sum += e.expiry_ms();
   if (!place_in_wheel || !e.has_narrow_expiry()) return;
-  if (!data_.wheel) data_.wheel = std::make_unique<ExpiryWheel>();
+  if (!data_.wheel) {
+    data_.wheel = std::make_unique<ExpiryWheel>();
+    SyncWheelHint();
+  }
   data_.wheel->Insert(e);
 }
 
@@ -236,6 +239,7 @@ void Shard::Clear() {
   data_.slab.ReleaseAll();
   data_.table.Clear();
   data_.wheel.reset();
+  SyncWheelHint();
   data_.expires = 0;
   data_.expiry_sum = 0;
 }
@@ -246,6 +250,8 @@ void Shard::SwapContents(Shard& other) {
   data_.table.Swap(other.data_.table);
   data_.slab.Swap(other.data_.slab);
   std::swap(data_.wheel, other.data_.wheel);
+  SyncWheelHint();
+  other.SyncWheelHint();
   std::swap(data_.expires, other.data_.expires);
   std::swap(data_.expiry_sum, other.data_.expiry_sum);
 }

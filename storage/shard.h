@@ -111,6 +111,10 @@ class Shard {
   uint64_t expired_keys() const { return expired_keys_; }
   // The expiry wheel, if the shard ever had a key with a (narrow) TTL; for tests and stats.
   const ExpiryWheel* wheel() const { return data_.wheel.get(); }
+  // Whether the shard has an expiry wheel, readable WITHOUT the mutex (a hint, exact once the
+  // mutex is taken): lets an active-expiry pass skip shards that never had a TTL key without
+  // locking them.
+  bool has_wheel_hint() const { return has_wheel_.load(std::memory_order_relaxed); }
 
   // Hash-ordered cursor iteration; see EntryTable::Scan.
   template <typename Visit>
@@ -152,8 +156,11 @@ class Shard {
   void TouchSlow(std::string_view key);
   void TouchExisting(const Data& also);
 
+  void SyncWheelHint() { has_wheel_.store(data_.wheel != nullptr, std::memory_order_relaxed); }
+
   std::mutex mu_;
   Data data_;
+  std::atomic<bool> has_wheel_{false};
   uint64_t expired_keys_ = 0;
   std::unordered_multimap<std::string, std::shared_ptr<WatchState>> watchers_;
 };

@@ -1,5 +1,7 @@
 #include "server/active_expire.h"
 
+#include <malloc.h>
+
 #include <mutex>
 
 namespace stash::server {
@@ -53,6 +55,7 @@ void ActiveExpire::Step() {
   size_t budget = kStepBudget;
   bool more = false;
   bool any_wheel = false;
+  size_t expired = 0;
   state_.exec_lock.LockShared(worker_id_);
   // Visit every owned shard once at most, starting where the last step stopped, so a shard
   // with a large backlog does not starve the others.
@@ -68,6 +71,7 @@ void ActiveExpire::Step() {
       r = shard.ExpireDue(now_ms, budget, [](std::string_view) {});
     }
     budget -= std::min(budget, r.work);
+    expired += r.expired;
     if (!r.done) {
       more = true;  // stay on this shard: the next step resumes here
       break;
@@ -76,6 +80,16 @@ void ActiveExpire::Step() {
   }
   if (budget == 0) more = true;
   state_.exec_lock.UnlockShared(worker_id_);
+  expired_since_trim_ += expired;
+  quiet_steps_ = expired == 0 && !more ? quiet_steps_ + 1 : 0;
+  if (expired_since_trim_ >= kTrimAfterKeys &&
+      (quiet_steps_ >= kTrimQuietSteps || start - last_trim_ > std::chrono::seconds(10))) {
+    // A mass expiry is over (or has gone on for a while): hand the freed memory back to the
+    // system (glibc keeps free chunks inside its arenas otherwise), outside every lock.
+    malloc_trim(0);
+    expired_since_trim_ = 0;
+    last_trim_ = start;
+  }
 
   WorkerStats& stats = *state_.worker_stats[worker_id_];
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(

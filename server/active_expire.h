@@ -32,6 +32,11 @@ class ActiveExpire {
   static constexpr std::chrono::milliseconds kIdleTickMs{100};
   // Work units per step: at ~100-200 ns per deleted key, a step holds a shard for tens of µs.
   static constexpr size_t kStepBudget = 256;
+  // After reclaiming this many keys, once kTrimQuietSteps steps in a row found nothing to expire
+  // (the mass expiry is over; a single empty step happens between 16 ms wheel ticks), or 10 s
+  // later, return free memory to the system.
+  static constexpr size_t kTrimAfterKeys = 100000;
+  static constexpr int kTrimQuietSteps = 3;
 
   ActiveExpire(ServerState& state, asio::io_context& io, int worker_id, int worker_count);
 
@@ -49,6 +54,9 @@ class ActiveExpire {
   int worker_id_;
   std::vector<storage::Shard*> shards_;  // this worker's share
   size_t next_ = 0;                      // where the next step resumes (round robin)
+  size_t expired_since_trim_ = 0;
+  int quiet_steps_ = 0;
+  std::chrono::steady_clock::time_point last_trim_ = std::chrono::steady_clock::now();
   bool stopped_ = false;
 };
 

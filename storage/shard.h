@@ -192,6 +192,9 @@ Shard::ExpireResult Shard::ExpireDue(int64_t now_ms, size_t budget, Visit&& on_e
     budget -= n;
     result.expired += n;
   }
+  // A shard emptied by expiry (a mass expiry) gives its slab pages back; with keys left, freed
+  // slots stay on the slab's free lists for reuse.
+  if (result.expired > 0 && data_.table.size() == 0) data_.slab.ReleaseAll();
   result.done = budget > 0;
   result.work = initial - budget;
   return result;

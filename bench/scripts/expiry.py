@@ -8,6 +8,7 @@ expired (T99):
   keys    time until DBSIZE <= 1% of N
   used    time until used_memory is back within 1% of the loaded amount above the baseline
   rss     the same for RSS (allocators may keep pages: "-" if not reached within the window)
+  rss95   time until RSS is back within 5% of the loaded amount
 the server CPU seconds (utime + stime from /proc/<pid>/stat) from the first logical expiry
 until every key is gone (or the window ends), and the max / 99.9th percentile latency of PING
 sent every millisecond by another client (its own process) from the first logical expiry until then
@@ -154,7 +155,7 @@ def run(start, n, window):
         parent, child = multiprocessing.Pipe()
         pinger = multiprocessing.Process(target=ping_loop, args=(peer.port, end, child))
         pinger.start()
-        t_keys = t_used = t_rss = None
+        t_keys = t_used = t_rss = t_rss95 = None
         cpu_done = None
         while time.time() < end:
             now = time.time()
@@ -172,6 +173,8 @@ def run(start, n, window):
                 t_used = now
             if t_rss is None and now >= first and rss - rss0 <= (rss1 - rss0) / 100:
                 t_rss = now
+            if t_rss95 is None and now >= first and rss - rss0 <= (rss1 - rss0) / 20:
+                t_rss95 = now
             if keys == 0 and cpu_done is None:
                 cpu_done = peer.cpu_seconds() - cpu0
             if keys == 0 and t_used is not None and t_rss is not None:
@@ -190,6 +193,7 @@ def run(start, n, window):
             "keys": None if t_keys is None else t_keys - t99,
             "used": None if t_used is None else t_used - t99,
             "rss": None if t_rss is None else t_rss - t99,
+            "rss95": None if t_rss95 is None else t_rss95 - t99,
             "cpu": cpu_done,
             "ping_max_ms": during[-1] / 1000 if during else None,
             "ping_p999_ms": during[int(len(during) * 0.999)] / 1000 if during else None,
@@ -215,13 +219,13 @@ def main():
                     help="seconds after T99 to wait for keys and memory to go")
     args = ap.parse_args()
     print(f"{args.n} keys with TTLs spread over 2-4 s; times in s after 99% logically expired")
-    print(f"{'server':<8}{'load s':>7}{'loaded':>9}{'used MB':>9}{'RSS MB':>8}{'keys':>8}{'used':>8}{'rss':>8}"
+    print(f"{'server':<8}{'load s':>7}{'loaded':>9}{'used MB':>9}{'RSS MB':>8}{'keys':>8}{'used':>8}{'rss':>8}{'rss95':>8}"
           f"{'RSS left MB':>12}{'CPU s':>8}{'PING max ms':>12}{'p99.9 ms':>10}{'quiet max':>10}")
     for name, start in (("redis", peers.start_redis),
                         ("stash", lambda: peers.start_stash(args.stash))):
         r = run(start, args.n, args.window)
         print(f"{name:<8}{r['load_s']:>7.2f}{r['loaded']:>9}{r['used_mb']:>9.1f}{r['rss_mb']:>8.1f}"
-              f"{fmt(r['keys']):>8}{fmt(r['used']):>8}{fmt(r['rss']):>8}"
+              f"{fmt(r['keys']):>8}{fmt(r['used']):>8}{fmt(r['rss']):>8}{fmt(r['rss95']):>8}"
               f"{r['rss_left_mb']:>12.1f}{r['cpu']:>8.2f}{fmt(r['ping_max_ms'], '.2f'):>12}"
               f"{fmt(r['ping_p999_ms'], '.2f'):>10}{fmt(r['quiet_max_ms'], '.2f'):>10}", flush=True)
 

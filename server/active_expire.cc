@@ -2,10 +2,26 @@
 
 #include <malloc.h>
 
+#include <atomic>
 #include <mutex>
+#include <thread>
 
 namespace stash::server {
 namespace {
+
+// At most one trim at a time, process-wide.
+std::atomic<bool> trimming{false};
+
+// malloc_trim gives whole free pages inside glibc's arenas back to the system with one madvise
+// each: on a large heap that takes tens of ms, so it runs on a thread of its own, never on a
+// worker (clients of that worker would wait for it).
+void TrimInBackground() {
+  if (trimming.exchange(true)) return;
+  std::thread([]() {
+    malloc_trim(0);
+    trimming.store(false);
+  }).detach();
+}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -85,8 +101,8 @@ void ActiveExpire::Step() {
   if (expired_since_trim_ >= kTrimAfterKeys &&
       (quiet_steps_ >= kTrimQuietSteps || start - last_trim_ > std::chrono::seconds(10))) {
     // A mass expiry is over (or has gone on for a while): hand the freed memory back to the
-    // system (glibc keeps free chunks inside its arenas otherwise), outside every lock.
-    malloc_trim(0);
+    // system (glibc keeps free chunks inside its arenas otherwise).
+    TrimInBackground();
     expired_since_trim_ = 0;
     last_trim_ = start;
   }

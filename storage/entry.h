@@ -82,7 +82,8 @@ inline const uint8_t* GetVarint(const uint8_t* p, uint64_t* v) {
   return p;
 }
 inline size_t EntrySize(size_t key_len, size_t value_len, bool has_expiry) {
-  return kFixedHeader + VarintSize(key_len) + VarintSize(value_len) + (has_expiry ? kExpirySize : 0) +
+  return kFixedHeader + VarintSize(key_len) + VarintSize(value_len) +
+         (has_expiry ? kExpirySize : 0) +
          key_len + value_len;
 }
 }  // namespace entry_layout
@@ -128,7 +129,9 @@ class Entry {
     return static_cast<int64_t>(v);
   }
   // True when the entry has an expiry that belongs in the expiry wheel (a narrow one).
-  bool has_narrow_expiry() const { return has_expiry() && ExpiryPtr()[5] != entry_layout::kWideMarker; }
+  bool has_narrow_expiry() const {
+    return has_expiry() && ExpiryPtr()[5] != entry_layout::kWideMarker;
+  }
   // Rewrites the expiry of an entry that has one (the extension's size does not change). The
   // caller keeps the expiry wheel in step (Shard does).
   void set_expiry_in_place(int64_t ms) { WriteExpiry(ExpiryPtr(), ms); }

@@ -84,8 +84,8 @@ class Shard {
 
   // Active expiry: deletes keys whose TTL has passed at now_ms, found through the expiry wheel
   // (no scan), spending at most `budget` units of work (one per key deleted, record moved or
-  // wheel slot skipped). on_expired(key) runs before each key is freed (it must not change the shard). Counts expired_keys and
-  // marks WATCHed keys, as lazy expiry does.
+  // wheel slot skipped). on_expired(key) runs before each key is freed (it must not change the
+  // shard). Counts expired_keys and marks WATCHed keys, as lazy expiry does.
   struct ExpireResult {
     size_t expired = 0;
     size_t work = 0;   // budget units spent

@@ -219,7 +219,8 @@ def main():
                     help="seconds after T99 to wait for keys and memory to go")
     args = ap.parse_args()
     print(f"{args.n} keys with TTLs spread over 2-4 s; times in s after 99% logically expired")
-    print(f"{'server':<8}{'load s':>7}{'loaded':>9}{'used MB':>9}{'RSS MB':>8}{'keys':>8}{'used':>8}{'rss':>8}{'rss95':>8}"
+    print(f"{'server':<8}{'load s':>7}{'loaded':>9}{'used MB':>9}{'RSS MB':>8}{'keys':>8}"
+          f"{'used':>8}{'rss':>8}{'rss95':>8}"
           f"{'RSS left MB':>12}{'CPU s':>8}{'PING max ms':>12}{'p99.9 ms':>10}{'quiet max':>10}")
     for name, start in (("redis", peers.start_redis),
                         ("stash", lambda: peers.start_stash(args.stash))):

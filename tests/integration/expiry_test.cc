@@ -21,7 +21,8 @@ namespace {
   SUBCASE("redis-server (reference)") { kind = ServerKind::kRedis; }
 
 // Sends every command at once (a pipeline), then reads every reply.
-std::vector<std::string> Pipeline(RespClient& c, const std::vector<std::vector<std::string>>& cmds) {
+std::vector<std::string> Pipeline(RespClient& c,
+                                  const std::vector<std::vector<std::string>>& cmds) {
   for (const auto& cmd : cmds) REQUIRE(c.SendCommand(cmd));
   std::vector<std::string> replies;
   for (size_t i = 0; i < cmds.size(); ++i) {

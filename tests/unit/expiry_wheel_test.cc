@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -67,6 +68,28 @@ std::vector<int64_t> Drain(ExpiryWheel& wheel, Entries& entries, int64_t now,
     entries.Destroy(e);
   }
   return out;
+}
+
+TEST_CASE("the 10-byte TTL extension keeps every int64 expiry exactly") {
+  Entries entries;
+  const int64_t narrow_max = entry_layout::kMaxNarrowExpiry - 1;
+  for (int64_t ms : {int64_t{0}, int64_t{1}, kNow, narrow_max, narrow_max + 1,
+                     int64_t{9'000'000'000'000'000'000}, INT64_MAX, int64_t{-2}, INT64_MIN}) {
+    CAPTURE(ms);
+    Entry e = entries.Make(ms, "some-key");
+    CHECK(e.expiry_ms() == ms);
+    CHECK(e.has_narrow_expiry() == (ms >= 0 && ms <= narrow_max));
+    CHECK(e.key() == "some-key");
+    if (e.has_narrow_expiry()) {
+      e.set_wheel_pos(0xfffffffe);
+      e.set_wheel_level(6);
+      CHECK(e.expiry_ms() == ms);  // position and level do not disturb the expiry
+    }
+    e.set_expiry_in_place(kNow);  // wide to narrow and back, in place
+    CHECK(e.expiry_ms() == kNow);
+    e.set_expiry_in_place(ms);
+    CHECK(e.expiry_ms() == ms);
+  }
 }
 
 TEST_CASE("entries added before the wheel knows the time are sorted on the first NextDue") {

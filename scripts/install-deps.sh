@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libasio-dev libxxhash-dev libspdlog-dev libcli11-dev doctest-dev libbenchmark-dev
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   redis-server redis-tools
   clang libclang-rt-dev
   python3 procps

@@ -72,7 +72,13 @@ void ActiveExpire::Step() {
   bool more = false;
   bool any_wheel = false;
   size_t expired = 0;
-  state_.exec_lock.LockShared(worker_id_);
+  // An exclusive holder (FLUSHALL, a script that may run for seconds) has every slot: do not
+  // block the worker behind it (its clients must still get BUSY, SCRIPT KILL must get through);
+  // try again on the next tick.
+  if (!state_.exec_lock.TryLockShared(worker_id_)) {
+    ScheduleTick(kTickMs);
+    return;
+  }
   // Visit every owned shard once at most, starting where the last step stopped, so a shard
   // with a large backlog does not starve the others.
   for (size_t visited = 0; visited < shards_.size() && budget > 0; ++visited) {

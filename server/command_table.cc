@@ -33,6 +33,7 @@ CommandTable& CommandTable::Get() {
 CommandTable::CommandTable() {
   RegisterConnectionCommands(*this);
   RegisterServerCommands(*this);
+  RegisterMemoryCommands(*this);
   RegisterStringCommands(*this);
   RegisterKeyCommands(*this);
   RegisterTransactionCommands(*this);
@@ -42,6 +43,7 @@ CommandTable::CommandTable() {
   RegisterSetCommands(*this);
   RegisterZSetCommands(*this);
   RegisterBlockingZSetCommands(*this);
+  RegisterScriptingCommands(*this);
 }
 
 void CommandTable::Add(const CommandSpec& spec) {

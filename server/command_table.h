@@ -63,7 +63,48 @@ struct CommandSpec {
   // ("RW access delete;OW update" for RENAME). Unset: "RO access" for kReadonly commands,
   // "RW access update" for the others.
   const char* key_specs = nullptr;
+  // Movable keys (COMMAND INFO flag "movablekeys"): the argument at this index is numkeys and
+  // that many keys follow it (ZUNION, LMPOP, EVAL, ...). first_key..last_key then describe only
+  // the fixed keys before it (ZUNIONSTORE's destination), or are 0 when there are none, and the
+  // last key_specs group holds the flags of the numkeys keys. 0: not movable.
+  int keynum_index = 0;
 };
+
+// For a movable-keys command, the number of keys its numkeys argument announces, or -1 when it
+// is not a positive count of the arguments that follow (the handler rejects such a call before
+// touching any key). Read the way Redis's getkeys procs read it (atoi: "2abc" is 2), which
+// equals the handlers' strict parse whenever that parse succeeds.
+inline int MovableKeyCount(const CommandSpec& spec, const std::vector<std::string_view>& args) {
+  int argc = static_cast<int>(args.size());
+  if (spec.keynum_index <= 0 || spec.keynum_index >= argc) return -1;
+  long long numkeys = 0;
+  std::string_view n = args[spec.keynum_index];
+  size_t p = 0;
+  while (p < n.size() && (n[p] == ' ' || (n[p] >= '\t' && n[p] <= '\r'))) ++p;
+  bool negative = p < n.size() && n[p] == '-';
+  if (p < n.size() && (n[p] == '-' || n[p] == '+')) ++p;
+  for (; p < n.size() && n[p] >= '0' && n[p] <= '9' && numkeys <= argc; ++p) {
+    numkeys = numkeys * 10 + (n[p] - '0');
+  }
+  if (negative || numkeys < 1 || numkeys > argc - spec.keynum_index - 1) return -1;
+  return static_cast<int>(numkeys);
+}
+
+// Calls visit(index) for every key argument of a command invocation whose arity was checked:
+// the first_key..last_key range, then, for movable-keys commands, the numkeys keys, so that the
+// dispatcher locks exactly the shards a handler may touch.
+template <typename Visit>
+void ForEachKeyIndex(const CommandSpec& spec, const std::vector<std::string_view>& args,
+                     Visit&& visit) {
+  int argc = static_cast<int>(args.size());
+  if (spec.first_key > 0) {
+    int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+    if (last >= argc) last = argc - 1;
+    for (int i = spec.first_key; i <= last; i += spec.key_step) visit(i);
+  }
+  int numkeys = MovableKeyCount(spec, args);
+  for (int i = 1; i <= numkeys; ++i) visit(spec.keynum_index + i);
+}
 
 struct Command {
   CommandSpec spec;
@@ -103,6 +144,7 @@ class CommandTable {
 // Each family file defines one of these; CommandTable's constructor calls them all.
 void RegisterConnectionCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
+void RegisterMemoryCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
@@ -112,6 +154,7 @@ void RegisterBlockingListCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
 void RegisterBlockingZSetCommands(CommandTable& table);
+void RegisterScriptingCommands(CommandTable& table);
 
 }  // namespace stash::server
 

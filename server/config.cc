@@ -607,12 +607,12 @@ std::vector<Directive> BuildTable() {
       Bool("disable-thp", kImmutable, "yes"),
       Enum("oom-score-adj", 0, {"no", "yes", "relative", "absolute"}, "no"),
       Special("oom-score-adj-values", kMultiArg, "0 200 800", ParseOomScoreAdjValues),
-      Int("busy-reply-threshold", 0, 0, kLongMax, "5000"),
+      Int("busy-reply-threshold", 0, 0, kLongMax, "5000", &C::busy_reply_threshold_),
       // Memory and eviction.
       Mem("maxmemory", kAnyUnsigned, 0, kLongMax, "0", &C::maxmemory_),
       Enum("maxmemory-policy", 0,
            {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
-            "allkeys-lfu", "allkeys-random", "noeviction"},
+            "allkeys-lfu", "allkeys-random", "noeviction", "allkeys-tinylfu"},
            "noeviction", &C::maxmemory_policy_),
       Int("maxmemory-samples", 0, 1, kIntMax, "5", &C::maxmemory_samples_),
       Int("maxmemory-eviction-tenacity", 0, 0, 100, "10"),
@@ -622,8 +622,8 @@ std::vector<Directive> BuildTable() {
       Bool("lazyfree-lazy-eviction", 0, "no"),
       Bool("lazyfree-lazy-expire", 0, "no"),
       Bool("lazyfree-lazy-server-del", 0, "no"),
-      Bool("lazyfree-lazy-user-del", 0, "no"),
-      Bool("lazyfree-lazy-user-flush", 0, "no"),
+      Bool("lazyfree-lazy-user-del", 0, "no", &C::lazyfree_lazy_user_del_),
+      Bool("lazyfree-lazy-user-flush", 0, "no", &C::lazyfree_lazy_user_flush_),
       // Monitoring.
       Int("slowlog-log-slower-than", 0, -1, kLongMax, "10000", &C::slowlog_log_slower_than_),
       Int("slowlog-max-len", 0, 0, kLongMax, "128", &C::slowlog_max_len_),
@@ -788,10 +788,15 @@ bool ParseValue(const Directive& d, const std::vector<std::string>& args,
         }
       }
       if (!found) {
+        // Stash-only values (allkeys-tinylfu) are accepted but not listed, so the error
+        // reads exactly as Redis's.
         std::string msg = "argument(s) must be one of the following: ";
-        for (size_t i = 0; i < d.enum_values.size(); ++i) {
-          if (i) msg += ", ";
-          msg += d.enum_values[i];
+        bool first = true;
+        for (const char* v : d.enum_values) {
+          if (std::string_view(v) == "allkeys-tinylfu") continue;
+          if (!first) msg += ", ";
+          msg += v;
+          first = false;
         }
         *err = msg;
         return false;

@@ -64,6 +64,9 @@ class Config {
   // TCP address at all, as `bind ""` does in Redis 7.0.
   std::vector<std::string> bind() const;
   bool protected_mode() const { return protected_mode_.load(); }
+  // DEL frees like UNLINK, and FLUSHDB/FLUSHALL without SYNC/ASYNC like ASYNC.
+  bool lazyfree_lazy_user_del() const { return lazyfree_lazy_user_del_.load(); }
+  bool lazyfree_lazy_user_flush() const { return lazyfree_lazy_user_flush_.load(); }
   std::string requirepass() const;
   int databases() const { return databases_.load(); }
   int64_t maxclients() const { return maxclients_.load(); }
@@ -91,6 +94,9 @@ class Config {
   int64_t zset_max_listpack_value() const { return zset_max_listpack_value_.load(); }
   // Node size of lists (list-max-listpack-size): negative = bytes (-2 = 8 KiB), positive = count.
   int list_max_listpack_size() const { return list_max_listpack_size_.load(); }
+  // busy-reply-threshold (alias lua-time-limit), ms: past it a running script makes other
+  // clients get BUSY; 0 = never.
+  int64_t busy_reply_threshold() const { return busy_reply_threshold_.load(); }
   // The configuration file given at start-up, as an absolute path; "" when started without one
   // (CONFIG REWRITE then fails as Redis's does). INFO reports it as config_file.
   std::string config_file() const {
@@ -106,6 +112,8 @@ class Config {
   // through the accessors above.
   std::atomic<int> port_{6379};
   std::atomic<bool> protected_mode_{true};
+  std::atomic<bool> lazyfree_lazy_user_del_{false};
+  std::atomic<bool> lazyfree_lazy_user_flush_{false};
   std::atomic<int> databases_{16};
   std::atomic<int64_t> maxclients_{10000};
   std::atomic<int64_t> timeout_{0};
@@ -126,6 +134,7 @@ class Config {
   std::atomic<int64_t> zset_max_listpack_entries_{128};
   std::atomic<int64_t> zset_max_listpack_value_{64};
   std::atomic<int> list_max_listpack_size_{-2};
+  std::atomic<int64_t> busy_reply_threshold_{5000};
 
   mutable std::mutex strings_mu_;
   std::vector<std::string> bind_{"127.0.0.1", "-::1"};

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "server/watch.h"
+#include "storage/memory_counter.h"
 
 namespace stash::server {
 namespace {
@@ -96,8 +97,11 @@ void Connection::Close() {
   socket_.close(ec);
 }
 
+Connection::ReadBuffer::~ReadBuffer() { storage::memory::Free(data); }
+
 void Connection::ReadBuffer::Resize(size_t n) {
-  char* p = static_cast<char*>(realloc(data, n));
+  // Counted (memory_counter.h): a client's pending input is memory the server holds.
+  char* p = static_cast<char*>(storage::memory::Realloc(data, n));
   if (p == nullptr) throw std::bad_alloc();
   data = p;
   size = n;

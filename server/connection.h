@@ -44,7 +44,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct ReadBuffer {
     char* data = nullptr;
     size_t size = 0;
-    ~ReadBuffer() { free(data); }
+    ~ReadBuffer();
     void Resize(size_t n);
   } in_;
   size_t in_begin_ = 0;  // first byte not yet consumed by the parser

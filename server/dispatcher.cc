@@ -5,6 +5,7 @@
 
 #include "server/command_context.h"
 #include "server/errors.h"
+#include "server/eviction.h"
 #include "server/watch.h"
 
 namespace stash::server {
@@ -33,6 +34,12 @@ std::string UnknownCommandError(const std::vector<std::string_view>& args) {
   }
   return "ERR unknown command '" + std::string(UpToNul(args[0], 128)) +
          "', with args beginning with: " + list;
+}
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 bool IsMultiControl(const Command* cmd) {
@@ -72,14 +79,8 @@ bool Dispatcher::AddKeyShards(const Command* cmd, const std::vector<std::string_
   const CommandSpec& spec = cmd->spec;
   if (spec.flags & kExclusive) return false;
   if (spec.flags & (kNoKeyspace | kShardWalk)) return true;
-  if (spec.first_key <= 0) return true;
-  int argc = static_cast<int>(args.size());
-  int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-  if (last >= argc) last = argc - 1;
   storage::Database& d = keyspace.db(db);
-  for (int i = spec.first_key; i <= last; i += spec.key_step) {
-    locks->Add(db, d.ShardOf(storage::HashKey(args[i])));
-  }
+  ForEachKeyIndex(spec, args, [&](int i) { locks->Add(db, d.ShardOf(storage::HashKey(args[i]))); });
   return true;
 }
 
@@ -91,6 +92,24 @@ static std::string ExecAbortError(std::string_view error) {
   // Shared Redis errors such as NOAUTH end in "\r\n", which the formatter turns into spaces.
   if (error == errors::kNoAuth) message += "  ";
   return message;
+}
+
+bool Dispatcher::ScriptBusy() const {
+  int64_t started = server_.script_state.started_ms.load(std::memory_order_relaxed);
+  if (started == 0) return false;
+  int64_t threshold = server_.config->busy_reply_threshold();
+  return threshold > 0 && SteadyMs() - started >= threshold;
+}
+
+void Dispatcher::ReplyBusy(ClientState& client, protocol::ReplyBuilder& reply, const Command* cmd) {
+  WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+  WorkerStats::Bump(stats_.error_replies);
+  if (client.in_multi) client.multi_error = true;
+  reply.Error(server_.script_state.is_eval.load()
+                  ? "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                    "SHUTDOWN NOSAVE."
+                  : "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
+                    "SHUTDOWN NOSAVE.");
 }
 
 void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
@@ -118,6 +137,16 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
     cmd = nullptr;
   }
+  // maxmemory (Redis's processCommand): evict before the command takes any lock; refuse it
+  // when memory stays over the limit and it may grow memory.
+  bool drop_new_key = false;
+  if (cmd != nullptr && server_.config->maxmemory() > 0 &&
+      !server_.eviction->BeforeCommand(worker_id_, cmd, args, client.db, client.in_multi,
+                                       client.queued, NowMs(), &drop_new_key)) {
+    error = errors::kOom;
+    WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+    cmd = nullptr;
+  }
   if (cmd == nullptr) {
     WorkerStats::Bump(stats_.error_replies);
     const Command* named = CommandTable::Get().Find(args[0]);
@@ -136,6 +165,9 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     return;
   }
   if (client.info) client.info->last_command.store(cmd, std::memory_order_relaxed);
+  // A script past busy-reply-threshold: only the commands Redis allows then (SCRIPT KILL, ...).
+  auto busy = [this, cmd]() { return !(cmd->spec.flags & kAllowBusy) && ScriptBusy(); };
+  if (busy()) return ReplyBusy(client, reply, cmd);
 
   if (client.in_multi && !IsMultiControl(cmd)) {
     client.queued.emplace_back(args.begin(), args.end());
@@ -145,7 +177,7 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
   }
 
   if (cmd->spec.flags & kExclusive) {
-    server_.exec_lock.LockExclusive();
+    if (!server_.exec_lock.LockExclusiveUnlessBusy(busy)) return ReplyBusy(client, reply, cmd);
     RunLocked(client, reply, cmd, args, /*exclusive=*/true);
     server_.exec_lock.UnlockExclusive();
     return;
@@ -155,13 +187,20 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     RunLocked(client, reply, cmd, args, /*exclusive=*/false);
     return;
   }
-  server_.exec_lock.LockShared(worker_id_);
+  if (!server_.exec_lock.LockSharedUnlessBusy(worker_id_, busy)) {
+    return ReplyBusy(client, reply, cmd);
+  }
   ShardLockSet locks(server_.keyspace);
   AddKeyShards(cmd, args, server_.keyspace, client.db, &locks);
   locks.Lock();
+  if (server_.eviction->records_access()) server_.eviction->RecordAccess(cmd, args, client.db);
   RunLocked(client, reply, cmd, args, /*exclusive=*/false);
   locks.Unlock();
   server_.exec_lock.UnlockShared(worker_id_);
+  if (drop_new_key) {
+    // TinyLFU refused the new key admission: it goes instead of an LRU victim.
+    server_.eviction->AfterCommand(worker_id_, args[cmd->spec.first_key], client.db, NowMs());
+  }
 }
 
 void Dispatcher::SignalKeyReady(int db, std::string_view key) {

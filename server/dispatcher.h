@@ -47,6 +47,9 @@ class Dispatcher {
   void DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
                    const std::vector<std::string_view>& args);
   void ServeReadyKeys();
+  // A script has run past busy-reply-threshold: other clients get BUSY instead of waiting.
+  bool ScriptBusy() const;
+  void ReplyBusy(ClientState& client, protocol::ReplyBuilder& reply, const Command* cmd);
 
   ServerState& server_;
   int worker_id_;

@@ -12,6 +12,7 @@
 #define STASH_SERVER_EXEC_LOCK_H_
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,8 @@ class ExecLock {
   explicit ExecLock(int slots) : slots_(new Slot[slots]), count_(slots) {}
   void LockShared(int slot) { slots_[slot].mu.lock(); }
   void UnlockShared(int slot) { slots_[slot].mu.unlock(); }
+  // For background work that can simply come back later (active expiry): never waits.
+  bool TryLockShared(int slot) { return slots_[slot].mu.try_lock(); }
   // Always in slot order, so two exclusive lockers cannot deadlock.
   void LockExclusive() {
     for (int i = 0; i < count_; ++i) slots_[i].mu.lock();
@@ -34,9 +37,35 @@ class ExecLock {
     for (int i = count_ - 1; i >= 0; --i) slots_[i].mu.unlock();
   }
 
+  // The same, for while a script may be running: instead of waiting for as long as it runs,
+  // give up (false, nothing held) once busy() says the script is past busy-reply-threshold, so
+  // the worker can answer BUSY and keep serving its other clients (SCRIPT KILL among them).
+  template <class Busy>
+  bool LockSharedUnlessBusy(int slot, Busy busy) {
+    return LockUnlessBusy(slots_[slot].mu, busy);
+  }
+  template <class Busy>
+  bool LockExclusiveUnlessBusy(Busy busy) {
+    for (int i = 0; i < count_; ++i) {
+      if (!LockUnlessBusy(slots_[i].mu, busy)) {
+        for (int j = i - 1; j >= 0; --j) slots_[j].mu.unlock();
+        return false;
+      }
+    }
+    return true;
+  }
+
  private:
+  template <class Busy>
+  static bool LockUnlessBusy(std::timed_mutex& mu, Busy busy) {
+    if (mu.try_lock()) return true;
+    while (!mu.try_lock_for(std::chrono::milliseconds(2))) {
+      if (busy()) return false;
+    }
+    return true;
+  }
   struct alignas(64) Slot {
-    std::mutex mu;
+    std::timed_mutex mu;  // timed only for the BUSY path; lock/unlock cost as std::mutex
   };
   std::unique_ptr<Slot[]> slots_;
   int count_;

@@ -15,6 +15,9 @@
 #include <set>
 
 #include "server/commands/server_common.h"
+#include "server/eviction.h"
+#include "server/memory_report.h"
+#include "storage/memory_counter.h"
 
 namespace stash::server {
 
@@ -28,7 +31,6 @@ struct InfoState {
   std::array<Sample, 16> samples;  // ring, guarded by mu
   size_t sample_count = 0, sample_next = 0;
 
-  std::atomic<uint64_t> peak_memory{0};
   // Shards count expired keys for ever; RESETSTAT moves this baseline instead.
   std::atomic<uint64_t> expired_keys_base{0};
   std::string master_replid;
@@ -52,51 +54,11 @@ int64_t NowUs() {
       .count();
 }
 
-// Redis's bytesToHuman.
-std::string BytesToHuman(uint64_t n) {
-  static const char kUnits[] = "KMGTP";
-  char buf[64];
-  if (n < 1024) {
-    snprintf(buf, sizeof(buf), "%" PRIu64 "B", n);
-    return buf;
-  }
-  double d = static_cast<double>(n);
-  for (const char* u = kUnits; *u != '\0'; ++u) {
-    d /= 1024;
-    if (d < 1024 || u[1] == '\0') {
-      if (d >= 1024) break;  // beyond petabytes Redis prints plain bytes
-      snprintf(buf, sizeof(buf), "%.2f%c", d, *u);
-      return buf;
-    }
-  }
-  snprintf(buf, sizeof(buf), "%" PRIu64 "B", n);
-  return buf;
-}
-
-std::string Fixed2(double v) {
-  char buf[64];
-  snprintf(buf, sizeof(buf), "%.2f", v);
-  return buf;
-}
-
 std::string Seconds(const timeval& tv) {
   char buf[64];
   snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
            static_cast<long>(tv.tv_usec));
   return buf;
-}
-
-uint64_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  if (!(statm >> size >> resident)) return 0;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-uint64_t TotalSystemMemory() {
-  long pages = sysconf(_SC_PHYS_PAGES);
-  long page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
 }
 
 std::string Executable() {
@@ -331,17 +293,13 @@ void ClientsSection(CommandContext& ctx, InfoWriter& w) {
   w.Field("clients_in_timeout_table", 0);
 }
 
-void MemorySection(CommandContext& ctx, InfoWriter& w, uint64_t used) {
+void MemorySection(CommandContext& ctx, InfoWriter& w) {
   const Config& config = *ctx.server.config;
-  InfoState& state = *ctx.server.info_state;
-  uint64_t peak = state.peak_memory.load();
-  while (used > peak && !state.peak_memory.compare_exchange_weak(peak, used)) {
-  }
-  peak = std::max(peak, used);
-  uint64_t rss = ResidentBytes();
+  MemoryReport m = CollectMemoryReport(ctx);
+  uint64_t used = m.used, rss = m.rss, peak = m.peak;
   uint64_t system = TotalSystemMemory();
   uint64_t maxmemory = static_cast<uint64_t>(config.maxmemory());
-  double frag = used > 0 ? static_cast<double>(rss) / static_cast<double>(used) : 0;
+  double frag = m.fragmentation();
   w.Section("Memory");
   w.Field("used_memory", used);
   w.Field("used_memory_human", BytesToHuman(used));
@@ -352,27 +310,38 @@ void MemorySection(CommandContext& ctx, InfoWriter& w, uint64_t used) {
   w.Field("used_memory_peak_perc",
           Fixed2(peak > 0 ? static_cast<double>(used) * 100 / static_cast<double>(peak) : 0) +
               "%");
-  // Stash counts only what its entries and tables hold: all of it is dataset.
-  w.Field("used_memory_overhead", 0);
-  w.Field("used_memory_startup", 0);
-  w.Field("used_memory_dataset", used);
-  w.Field("used_memory_dataset_perc", Fixed2(used > 0 ? 100.0 : 0) + "%");
+  // Overhead: what the server held once started plus the keyspace's tables; the rest is data.
+  uint64_t dataset = m.dataset();
+  uint64_t net = used > m.startup ? used - m.startup : 0;
+  w.Field("used_memory_overhead", m.overhead());
+  w.Field("used_memory_startup", m.startup);
+  w.Field("used_memory_dataset", dataset);
+  w.Field("used_memory_dataset_perc",
+          Fixed2(net > 0 ? static_cast<double>(dataset) * 100 / static_cast<double>(net) : 0) +
+              "%");
   w.Field("allocator_allocated", used);
   w.Field("allocator_active", used);
   w.Field("allocator_resident", rss);
   w.Field("total_system_memory", system);
   w.Field("total_system_memory_human", BytesToHuman(system));
-  for (const char* zero : {"used_memory_lua", "used_memory_vm_eval"}) w.Field(zero, 0);
-  w.Field("used_memory_lua_human", "0B");
-  for (const char* zero : {"used_memory_scripts_eval", "number_of_cached_scripts",
-                           "number_of_functions", "number_of_libraries",
-                           "used_memory_vm_functions", "used_memory_vm_total"}) {
-    w.Field(zero, 0);
-  }
-  w.Field("used_memory_vm_total_human", "0B");
-  w.Field("used_memory_functions", 0);
-  w.Field("used_memory_scripts", 0);
-  w.Field("used_memory_scripts_human", "0B");
+  // Scripting, as Redis 7.0 reports it (see server/scripting/script_state.h).
+  const scripting::ScriptRunState& scripts = ctx.server.script_state;
+  int64_t lua_eval = scripts.lua_eval_bytes.load(), lua_functions = scripts.lua_functions_bytes.load();
+  int64_t scripts_eval = scripts.cached_scripts_bytes.load();
+  int64_t functions_bytes = scripts.functions_bytes.load();
+  w.Field("used_memory_lua", lua_eval);
+  w.Field("used_memory_vm_eval", lua_eval);
+  w.Field("used_memory_lua_human", BytesToHuman(static_cast<uint64_t>(lua_eval)));
+  w.Field("used_memory_scripts_eval", scripts_eval);
+  w.Field("number_of_cached_scripts", scripts.cached_scripts.load());
+  w.Field("number_of_functions", scripts.functions.load());
+  w.Field("number_of_libraries", scripts.libraries.load());
+  w.Field("used_memory_vm_functions", lua_functions);
+  w.Field("used_memory_vm_total", lua_eval + lua_functions);
+  w.Field("used_memory_vm_total_human", BytesToHuman(static_cast<uint64_t>(lua_eval + lua_functions)));
+  w.Field("used_memory_functions", functions_bytes);
+  w.Field("used_memory_scripts", scripts_eval + functions_bytes);
+  w.Field("used_memory_scripts_human", BytesToHuman(static_cast<uint64_t>(scripts_eval + functions_bytes)));
   w.Field("maxmemory", maxmemory);
   w.Field("maxmemory_human", BytesToHuman(maxmemory));
   w.Field("maxmemory_policy", config.maxmemory_policy());
@@ -391,8 +360,8 @@ void MemorySection(CommandContext& ctx, InfoWriter& w, uint64_t used) {
   }
   w.Field("mem_allocator", "libc");
   w.Field("active_defrag_running", 0);
-  w.Field("lazyfree_pending_objects", 0);
-  w.Field("lazyfreed_objects", 0);
+  w.Field("lazyfree_pending_objects", ctx.server.lazy_free.pending());
+  w.Field("lazyfreed_objects", ctx.server.lazy_free.freed());
 }
 
 void PersistenceSection(CommandContext& ctx, InfoWriter& w) {
@@ -459,7 +428,9 @@ void StatsSection(CommandContext& ctx, InfoWriter& w, const Totals& t, const Rat
   // limit), and the time spent in active expiry.
   w.Field("expired_time_cap_reached_count", t.expire_steps_capped);
   w.Field("expire_cycle_cpu_milliseconds", t.expire_usec / 1000);
-  for (const char* zero : {"evicted_keys", "evicted_clients", "total_eviction_exceeded_time",
+  w.Field("evicted_keys", ctx.server.eviction->evicted_keys());
+  // Time spent over maxmemory is not tracked yet: reported as 0.
+  for (const char* zero : {"evicted_clients", "total_eviction_exceeded_time",
                            "current_eviction_exceeded_time"}) {
     w.Field(zero, 0);
   }
@@ -554,7 +525,7 @@ std::string GenerateInfo(CommandContext& ctx, const std::vector<std::string_view
   InfoWriter w;
   if (sections.Has("server")) ServerSection(ctx, w);
   if (sections.Has("clients")) ClientsSection(ctx, w);
-  if (sections.Has("memory")) MemorySection(ctx, w, figures.bytes);
+  if (sections.Has("memory")) MemorySection(ctx, w);
   if (sections.Has("persistence")) PersistenceSection(ctx, w);
   if (sections.Has("stats")) StatsSection(ctx, w, totals, rates, expired, figures);
   if (sections.Has("replication")) ReplicationSection(ctx, w);
@@ -612,7 +583,8 @@ void ResetInfoStats(CommandContext& ctx) {
   KeyspaceFigures figures = WalkShards(ctx);
   InfoState& state = *server.info_state;
   state.expired_keys_base.store(figures.expired_keys);
-  state.peak_memory.store(figures.bytes);
+  server.peak_memory.store(static_cast<uint64_t>(storage::memory::Used()));
+  server.eviction->ResetStats();
   {
     std::lock_guard<std::mutex> lock(state.mu);
     state.sample_count = 0;

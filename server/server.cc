@@ -10,10 +10,13 @@
 
 #include "server/active_expire.h"
 #include "server/command_table.h"
+#include "server/scripting/scripting.h"
 #include "server/connection.h"
 #include "server/dispatcher.h"
+#include "server/eviction.h"
 #include "server/logging.h"
 #include "server/server_state.h"
+#include "storage/memory_counter.h"
 
 namespace stash::server {
 namespace {
@@ -56,6 +59,15 @@ ServerState::ServerState(std::shared_ptr<Config> cfg, int workers)
   for (int i = 0; i < workers; ++i) worker_stats.push_back(std::make_unique<WorkerStats>(commands));
   start_time_ms = NowMs();
   run_id = RandomRunId();
+  eviction = std::make_shared<EvictionState>(*this, workers);
+  // Weak: the configuration may outlive this server (an embedding program starting another).
+  std::weak_ptr<EvictionState> weak = eviction;
+  config->AddApplyHook([weak](std::string_view name) -> std::string {
+    auto e = weak.lock();
+    if (e && EvictionState::IsPolicySetting(name)) e->ApplyConfig();
+    return "";
+  });
+  scripting = std::make_shared<scripting::Scripting>(script_state);
 }
 
 struct Worker {
@@ -66,6 +78,7 @@ struct Worker {
   asio::executor_work_guard<asio::io_context::executor_type> guard;
   asio::steady_timer cron;  // once a second: idle-client timeout
   ActiveExpire expire;      // this worker's share of the expired keys
+  asio::steady_timer evict_timer{io};  // maxmemory: evicts in bounded steps when over
   std::thread thread;
   // Live connections, so Stop() can close them; touched only on this worker's thread.
   std::vector<std::weak_ptr<Connection>> connections;
@@ -114,11 +127,13 @@ class Server::Impl {
     }
     if (acceptors_.empty()) throw std::runtime_error("no address to listen on");
     state_->tcp_port = port;
+    state_->startup_memory.store(storage::memory::Used());
     for (auto& acceptor : acceptors_) Accept(*acceptor);
     for (auto& worker : workers_) {
       Worker* w = worker.get();
       ScheduleCron(w);
       w->expire.Start();
+      ScheduleEviction(w, std::chrono::milliseconds(100));
       w->thread = std::thread([w]() { w->io.run(); });
     }
     LogNotice("Stash ready to accept connections on port " + std::to_string(port) + " with " +
@@ -144,6 +159,7 @@ class Server::Impl {
         w->connections.clear();
         w->cron.cancel();
         w->expire.Stop();
+        w->evict_timer.cancel();
         w->guard.reset();
       });
     }
@@ -190,6 +206,19 @@ class Server::Impl {
         }
       }
       ScheduleCron(w);
+    });
+  }
+
+  // Keeps memory under maxmemory when no command comes to do it (CONFIG SET maxmemory lowered
+  // it, or keys grew through commands that do not evict): a bounded eviction step (the
+  // tenacity time limit), repeated after 1 ms while the step ran out of time with memory still
+  // over the limit, otherwise a check every 100 ms.
+  void ScheduleEviction(Worker* w, std::chrono::milliseconds delay) {
+    w->evict_timer.expires_after(delay);
+    w->evict_timer.async_wait([this, w](std::error_code ec) {
+      if (ec || stopped_) return;
+      bool over = state_->eviction->Cron(w->dispatcher.worker_id(), NowMs());
+      ScheduleEviction(w, std::chrono::milliseconds(over ? 1 : 100));
     });
   }
 

@@ -16,9 +16,15 @@
 #include "server/client_state.h"
 #include "server/config.h"
 #include "server/exec_lock.h"
+#include "server/scripting/script_state.h"
 #include "storage/keyspace.h"
+#include "storage/lazy_free.h"
 
 namespace stash::server {
+
+namespace scripting {
+class Scripting;
+}
 
 // Per-command counters for INFO commandstats.
 struct CommandStats {
@@ -83,11 +89,15 @@ class ClientRegistry {
 // INFO's bookkeeping (server/info.cc): memory peak, rate samples, CONFIG RESETSTAT baselines.
 struct InfoState;
 std::shared_ptr<InfoState> NewInfoState();
+class EvictionState;  // server/eviction.h
 
 struct ServerState {
   ServerState(std::shared_ptr<Config> cfg, int workers);
 
   std::shared_ptr<Config> config;
+  // Declared before the keyspace so that it outlives it: values detached from the keyspace
+  // are still being freed when the keyspace goes.
+  storage::LazyFreer lazy_free;
   storage::Keyspace keyspace;
   ExecLock exec_lock;
   ClientRegistry clients;
@@ -102,6 +112,14 @@ struct ServerState {
   std::function<void()> request_shutdown;
   std::atomic<int64_t> stat_reset_ms{0};
   std::shared_ptr<InfoState> info_state = NewInfoState();
+  // maxmemory enforcement (server/eviction.h); created with the state.
+  std::shared_ptr<EvictionState> eviction;
+  // used_memory once the server finished starting (INFO used_memory_startup).
+  std::atomic<int64_t> startup_memory{0};
+  std::atomic<uint64_t> peak_memory{0};  // used_memory_peak (reset by CONFIG RESETSTAT)
+  // Lua scripting (server/scripting/): whether a script runs (BUSY, SCRIPT KILL), and the engines.
+  scripting::ScriptRunState script_state;
+  std::shared_ptr<scripting::Scripting> scripting;
 };
 
 }  // namespace stash::server

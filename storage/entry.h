@@ -33,12 +33,27 @@ enum class ValueType : uint8_t { kString = 0, kList = 1, kSet = 2, kZSet = 3, kH
 
 inline constexpr int64_t kNoExpiry = -1;
 
-// Redis's LRU_CLOCK(): unix time in seconds modulo 2^24. Commands that "access" a key the way
-// Redis's lookupKey does (without LOOKUP_NOTOUCH) store it with Entry::set_meta24, and OBJECT
-// IDLETIME reports the time since then.
+// The LRU clock kept in an entry's meta24 under the LRU policies: wall time in units of
+// kLruClockResolutionMs, modulo 2^24. Redis's LRU_CLOCK() counts seconds; at 100k writes a second
+// a whole second of keys then share one stamp and sampling cannot tell the oldest of them from
+// the newest. 64 ms units keep an order among them; the price is that the clock wraps after
+// 2^24 * 64 ms = ~12.4 days instead of ~194 days, so a key idle for longer than that looks
+// recently used (Redis has the same blind spot, just later). OBJECT IDLETIME still answers in
+// seconds. Stamping (LRU clock or LFU counter, by policy) is storage::StampAccess in
+// access_policy.h; nothing else should write meta24.
 inline constexpr uint32_t kLruClockMax = (1u << 24) - 1;
+inline constexpr int64_t kLruClockResolutionMs = 64;
 inline uint32_t LruClock(int64_t now_ms) {
-  return static_cast<uint32_t>(now_ms / 1000) & kLruClockMax;
+  return static_cast<uint32_t>(now_ms / kLruClockResolutionMs) & kLruClockMax;
+}
+// Milliseconds since an entry stamped `lru` was used, as Redis's estimateObjectIdleTime. A stamp
+// slightly ahead of now_ms (stamped from another clock read a moment later) is idle 0, not a
+// wrapped clock.
+inline int64_t LruIdleMs(uint32_t lru, int64_t now_ms) {
+  uint32_t clock = LruClock(now_ms);
+  if (lru > clock && lru - clock < (1u << 20)) return 0;
+  uint32_t units = clock >= lru ? clock - lru : clock + (kLruClockMax - lru);
+  return static_cast<int64_t>(units) * kLruClockResolutionMs;
 }
 
 namespace entry_layout {

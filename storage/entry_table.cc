@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "storage/hash.h"
+#include "storage/memory_counter.h"
 
 namespace stash::storage {
 
@@ -13,7 +14,14 @@ namespace stash::storage {
 // the tag filters out almost every non-matching slot without touching its entry.
 static constexpr size_t kMinCapacity = 8;
 
-EntryTable::~EntryTable() { free(slots_); }
+// The slot array is malloc'ed directly (calloc: zeroed pages come free from the kernel), so its
+// usable size is added to the process memory counter here.
+static void FreeSlots(uint64_t* slots) {
+  memory::Sub(static_cast<int64_t>(memory::UsableSize(slots)));
+  free(slots);
+}
+
+EntryTable::~EntryTable() { FreeSlots(slots_); }
 
 uint64_t EntryTable::LocalOfSlot(size_t slot) const {
   return Local(HashKey(Entry(Pointer(slots_[slot])).key()));
@@ -81,6 +89,7 @@ void EntryTable::Resize(size_t new_capacity) {
     slots_ = old;
     throw std::bad_alloc();
   }
+  memory::Add(static_cast<int64_t>(memory::UsableSize(slots_)));
   capacity_ = new_capacity;
   for (size_t i = 0; i < old_capacity; ++i) {
     if (old[i] == 0) continue;
@@ -91,11 +100,11 @@ void EntryTable::Resize(size_t new_capacity) {
     }
     slots_[p] = old[i];
   }
-  free(old);
+  FreeSlots(old);
 }
 
 void EntryTable::Clear() {
-  free(slots_);
+  FreeSlots(slots_);
   slots_ = nullptr;
   capacity_ = 0;
   size_ = 0;

@@ -84,6 +84,18 @@ class EntryTable {
   // A slot chosen from r (any 64-bit number) that holds an entry; table must be non-empty.
   size_t SlotNear(uint64_t r) const;
 
+  // Visits the entries in up to max_slots slots starting at slot r % capacity (wrapping).
+  template <typename Visit>
+  void VisitFrom(uint64_t r, size_t max_slots, Visit&& visit) const {
+    if (capacity_ == 0) return;
+    size_t p = static_cast<size_t>(r % capacity_);
+    if (max_slots > capacity_) max_slots = capacity_;
+    for (size_t i = 0; i < max_slots; ++i) {
+      if (slots_[p] != 0) visit(Entry(Pointer(slots_[p])));
+      if (++p == capacity_) p = 0;
+    }
+  }
+
  private:
   static constexpr uint64_t kTagMask = 0xffffULL << 48;
   static uint64_t Addr(Entry e) { return reinterpret_cast<uint64_t>(e.raw()); }

@@ -4,22 +4,25 @@
 #include <cstdlib>
 #include <new>
 
+#include "storage/memory_counter.h"
+
 namespace stash::storage {
 
 ExpiryWheel::~ExpiryWheel() {
   for (auto& level : slots_) {
-    for (Bucket& b : level) free(b.items);
+    for (Bucket& b : level) memory::Free(b.items);
   }
-  free(due_.items);
+  memory::Free(due_.items);
 }
 
 void ExpiryWheel::Resize(Bucket& b, uint32_t cap) {
   bytes_ -= size_t{b.cap} * sizeof(uint8_t*);
   if (cap == 0) {
-    free(b.items);
+    memory::Free(b.items);
     b.items = nullptr;
   } else {
-    void* p = realloc(b.items, size_t{cap} * sizeof(uint8_t*));
+    // Counted (INFO used_memory, maxmemory), as every allocation of the keyspace.
+    void* p = memory::Realloc(b.items, size_t{cap} * sizeof(uint8_t*));
     if (p == nullptr) throw std::bad_alloc();
     b.items = static_cast<uint8_t**>(p);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "storage/access_policy.h"
 #include "storage/hash.h"
 
 namespace stash::storage {
@@ -12,6 +13,7 @@ Entry Shard::Allocate(ValueType type, std::string_view key, size_t value_len, in
   size_t size = entry_layout::EntrySize(key.size(), value_len, expiry_ms != kNoExpiry);
   auto* p = static_cast<uint8_t*>(data_.slab.Allocate(size));
   Entry e = Entry::Init(p, type, key, value_len, expiry_ms);
+  e.set_meta24(InitialMeta(AccessClockMs()));  // as Redis's createObject stamps a new object
   if (expiry_ms != kNoExpiry) AddExpiry(e, place_in_wheel);
   return e;
 }
@@ -83,6 +85,7 @@ Entry Shard::PutUninitialized(std::string_view key, uint64_t hash, ValueType typ
     Touch(key);
   } else {
     Entry old = data_.table.At(slot);
+    CarryAccess(old, fresh);
     data_.table.Replace(slot, fresh);
     Touch(key);  // before Free: key may be a view of the old entry's bytes
     Free(old);
@@ -106,6 +109,7 @@ Entry Shard::Put(std::string_view key, uint64_t hash, ValueType type, std::strin
         AddExpiry(old);
       }
       old.set_raw_string(false);
+      StampAccess(old, AccessClockMs());  // Redis's setKey looks the old value up (a touch)
       Touch(key);
       return old;
     }
@@ -120,6 +124,7 @@ Entry Shard::Put(std::string_view key, uint64_t hash, ValueType type, std::strin
     Touch(key);
   } else {
     Entry old = data_.table.At(slot);
+    CarryAccess(old, fresh);
     data_.table.Replace(slot, fresh);
     Touch(key);  // before Free: key may be a view of the old entry's bytes
     Free(old);
@@ -284,6 +289,14 @@ void Shard::RemoveWatch(std::string_view key, const WatchState* state) {
       return;
     }
   }
+}
+
+// Overwriting a key is an access to it (Redis's setKey does lookupKeyWrite), and under LFU the
+// new value keeps the old one's counter (dbOverwrite copies it).
+void Shard::CarryAccess(Entry old, Entry fresh) {
+  int64_t now = AccessClockMs();
+  if (Access().lfu.load(std::memory_order_relaxed)) fresh.set_meta24(old.meta24());
+  StampAccess(fresh, now);
 }
 
 }  // namespace stash::storage

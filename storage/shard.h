@@ -131,7 +131,18 @@ class Shard {
   void AddWatch(std::string_view key, std::shared_ptr<WatchState> state);
   void RemoveWatch(std::string_view key, const WatchState* state);
 
+  // --- Eviction support (storage/eviction.h) ---
+  // Visits up to max_slots consecutive table slots from a position chosen by r, calling
+  // visit(Entry) for each entry (possibly expired). Redis's dictGetSomeKeys also samples a run
+  // of buckets: keys are in hash order, so a run of slots is a random sample of keys.
+  template <typename Visit>
+  void VisitSlotsFrom(uint64_t r, size_t max_slots, Visit&& visit) const {
+    data_.table.VisitFrom(r, max_slots, std::forward<Visit>(visit));
+  }
+  size_t table_capacity() const { return data_.table.capacity(); }
+
  private:
+  void CarryAccess(Entry old, Entry fresh);
   struct Data {
     explicit Data(int shard_bits) : table(shard_bits) {}
     EntryTable table;

@@ -1,5 +1,7 @@
 #include "storage/slab_allocator.h"
 
+#include "storage/memory_counter.h"
+
 #include <malloc.h>
 
 #include <cstdlib>
@@ -15,11 +17,13 @@ void* SlabAllocator::Allocate(size_t size) {
     size_t usable = malloc_usable_size(p);
     large_bytes_ += usable;
     bytes_used_ += usable;
+    memory::Add(static_cast<int64_t>(usable));
     return p;
   }
   size_t rounded = RoundedSize(size == 0 ? 1 : size);
   SizeClass& cls = classes_[rounded / kGranularity - 1];
   bytes_used_ += rounded;
+  memory::Add(static_cast<int64_t>(rounded));
   if (cls.free_list != nullptr) {
     void* p = cls.free_list;
     cls.free_list = *static_cast<void**>(p);
@@ -42,6 +46,7 @@ void SlabAllocator::Deallocate(void* p, size_t size) {
     size_t usable = malloc_usable_size(p);
     large_bytes_ -= usable;
     bytes_used_ -= usable;
+    memory::Sub(static_cast<int64_t>(usable));
     free(p);
     return;
   }
@@ -51,12 +56,14 @@ void SlabAllocator::Deallocate(void* p, size_t size) {
   *static_cast<void**>(p) = cls.free_list;
   cls.free_list = p;
   bytes_used_ -= rounded;
+  memory::Sub(static_cast<int64_t>(rounded));
 }
 
 void SlabAllocator::ReleaseAll() {
   for (void* page : pages_) free(page);
   pages_.clear();
   classes_ = {};
+  memory::Sub(static_cast<int64_t>(bytes_used_));
   bytes_used_ = 0;
   large_bytes_ = 0;
 }

@@ -6,6 +6,9 @@
 // most of the gap between Redis's ~123 bytes per small key and our target of half that.
 // Allocations above kMaxSlabSize go to malloc. Freed slots go on a per-class free list and are
 // reused; pages are returned only when the whole shard is cleared (FLUSHDB), as memcached does.
+// What it hands out (rounded sizes, usable sizes of malloc'ed blocks) is added to the process
+// memory counter (memory_counter.h), so a freed entry lowers used_memory at once even though
+// its page stays: like Redis with jemalloc, used_memory counts live bytes, RSS counts pages.
 #ifndef STASH_STORAGE_SLAB_ALLOCATOR_H_
 #define STASH_STORAGE_SLAB_ALLOCATOR_H_
 

@@ -71,13 +71,23 @@ struct KeySpec {
   int index;     // begin_search index
   int last_key;  // find_keys range: relative to index when >= 0, to the end when < 0
   int step;
+  bool keynum = false;  // find_keys type keynum (numkeys at index, keys after it)
 };
 
 std::vector<KeySpec> KeySpecs(const Command& cmd) {
   const CommandSpec& s = cmd.spec;
   std::vector<KeySpec> specs;
-  if (s.first_key <= 0) return specs;
   std::vector<std::string_view> groups = Words(OrEmpty(s.key_specs), ';');
+  if (s.keynum_index > 0) {
+    std::string_view flags = groups.empty() ? (s.flags & kReadonly) ? "RO access" : "RW access update"
+                                            : groups.back();
+    if (!groups.empty()) groups.pop_back();
+    if (s.first_key > 0) specs.push_back({Words(groups.empty() ? "RW access update" : groups[0]),
+                                          s.first_key, s.last_key - s.first_key, s.key_step});
+    specs.push_back({Words(flags), s.keynum_index, 0, 1, true});
+    return specs;
+  }
+  if (s.first_key <= 0) return specs;
   if (groups.empty()) groups.push_back((s.flags & kReadonly) ? "RO access" : "RW access update");
   if (groups.size() == 1) {
     int last = s.last_key >= 0 ? s.last_key - s.first_key : s.last_key;
@@ -108,10 +118,11 @@ void ReplyCommandInfo(CommandContext& ctx, const Command& cmd) {
   r.Integer(s.arity);
   size_t nflags = 0;
   for (const auto& [flag, name] : kFlagNames) nflags += (s.flags & flag) ? 1 : 0;
-  r.SetHeader(nflags);
+  r.SetHeader(nflags + (s.keynum_index > 0 ? 1 : 0));
   for (const auto& [flag, name] : kFlagNames) {
     if (s.flags & flag) r.SimpleString(name);
   }
+  if (s.keynum_index > 0) r.SimpleString("movablekeys");  // Redis prints it last
   r.Integer(s.first_key);
   r.Integer(s.last_key);
   r.Integer(s.key_step);
@@ -141,6 +152,18 @@ void ReplyCommandInfo(CommandContext& ctx, const Command& cmd) {
     r.Bulk("find_keys");
     r.MapHeader(2);
     r.Bulk("type");
+    if (k.keynum) {
+      r.Bulk("keynum");
+      r.Bulk("spec");
+      r.MapHeader(3);
+      r.Bulk("keynumidx");
+      r.Integer(0);
+      r.Bulk("firstkey");
+      r.Integer(1);
+      r.Bulk("keystep");
+      r.Integer(1);
+      continue;
+    }
     r.Bulk("range");
     r.Bulk("spec");
     r.MapHeader(3);
@@ -274,6 +297,7 @@ void CommandListCommand(CommandContext& ctx) {
 
 // COMMAND GETKEYS / GETKEYSANDFLAGS full-command...
 void GetKeys(CommandContext& ctx, bool with_flags) {
+  static const KeySpec kNoFlags{};
   std::vector<std::string_view> argv(ctx.args.begin() + 2, ctx.args.end());
   const Command* cmd = CommandTable::Get().Find(argv[0]);
   if (cmd != nullptr && cmd->is_container() && argv.size() >= 2) {
@@ -289,6 +313,17 @@ void GetKeys(CommandContext& ctx, bool with_flags) {
   }
   std::vector<std::pair<int, const KeySpec*>> keys;
   for (const KeySpec& k : specs) {
+    if (k.keynum) {
+      int numkeys = MovableKeyCount(cmd->spec, argv);
+      if (numkeys < 0) return ctx.Error("ERR Invalid arguments specified for command");
+      // Redis reads a numkeys that is not a canonical integer ("2abc") through the command's
+      // getkeys proc, which knows no flags.
+      std::string_view n = argv[k.index];
+      bool canonical = !n.empty() && n.find_first_not_of("0123456789") == std::string_view::npos &&
+                       (n[0] != '0' || n.size() == 1);
+      for (int i = 1; i <= numkeys; ++i) keys.emplace_back(k.index + i, canonical ? &k : &kNoFlags);
+      continue;
+    }
     int first = k.index;
     int last = k.last_key >= 0 ? first + k.last_key : argc + k.last_key;
     if (last >= argc || last < first || first >= argc) {

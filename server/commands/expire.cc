@@ -9,6 +9,7 @@
 #include "server/command_context.h"
 #include "server/commands/keys.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 
 namespace stash::server {
 namespace {
@@ -76,7 +77,7 @@ void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
     ctx.reply.Integer(0);
     return;
   }
-  e.set_meta24(storage::LruClock(ctx.now_ms));  // lookupKeyWrite refreshes the LRU clock
+  storage::StampAccess(e, ctx.now_ms);  // lookupKeyWrite refreshes the LRU clock
   if (flags) {
     int64_t current = e.expiry_ms();  // kNoExpiry (-1) as Redis's getExpire
     bool has_ttl = current != storage::kNoExpiry;
@@ -139,7 +140,7 @@ void PersistCommand(CommandContext& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  e.set_meta24(storage::LruClock(ctx.now_ms));  // lookupKeyWrite refreshes the LRU clock
+  storage::StampAccess(e, ctx.now_ms);  // lookupKeyWrite refreshes the LRU clock
   // Only an actual change is a modification (WATCH): a key without TTL is left untouched.
   if (!e.has_expiry()) {
     ctx.reply.Integer(0);

@@ -20,6 +20,7 @@
 #include "server/command_context.h"
 #include "server/commands/keys.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 #include "storage/glob.h"
 #include "storage/types/hash_value.h"
 
@@ -40,7 +41,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e) {
     ctx.Hit();
-    e.set_meta24(storage::LruClock(ctx.now_ms));
+    storage::StampAccess(e, ctx.now_ms);
   } else {
     ctx.Miss();
   }
@@ -49,7 +50,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
 
 Entry LookupWrite(CommandContext& ctx, const KeyRef& k) {
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) e.set_meta24(storage::LruClock(ctx.now_ms));
+  if (e) storage::StampAccess(e, ctx.now_ms);
   return e;
 }
 
@@ -87,9 +88,8 @@ HashValue* WriteOrCreateHash(CommandContext& ctx, const KeyRef& k) {
   if (hash != nullptr) return hash;
   auto fresh = std::make_unique<HashValue>();
   hash = fresh.get();
-  Entry e = k.shard->PutObject(k.key, k.hash, ValueType::kHash, std::move(fresh),
-                               storage::kNoExpiry);
-  e.set_meta24(storage::LruClock(ctx.now_ms));
+  // New entries are stamped (LRU clock or LFU counter) by the shard.
+  k.shard->PutObject(k.key, k.hash, ValueType::kHash, std::move(fresh), storage::kNoExpiry);
   return hash;
 }
 

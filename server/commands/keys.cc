@@ -5,7 +5,8 @@
 // Redis counts keyspace hits and misses in lookupKeyRead (EXISTS, TYPE, TOUCH, OBJECT, COPY's
 // source) but not in lookupKeyWrite (DEL, RENAME, MOVE, COPY's destination); the handlers below
 // call ctx.Hit()/ctx.Miss() exactly where Redis does. Likewise a lookup without LOOKUP_NOTOUCH
-// refreshes the key's LRU clock (meta24, see storage::LruClock), which OBJECT IDLETIME reads.
+// refreshes the key's access stamp (storage::StampAccess: LRU clock or LFU counter), which
+// OBJECT IDLETIME and OBJECT FREQ read.
 #include "server/commands/keys.h"
 
 #include <climits>
@@ -16,6 +17,7 @@
 #include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 #include "storage/value.h"
 
 namespace stash::server {
@@ -32,7 +34,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (e) {
     ctx.Hit();
-    e.set_meta24(storage::LruClock(ctx.now_ms));
+    storage::StampAccess(e, ctx.now_ms);
   } else {
     ctx.Miss();
   }
@@ -42,7 +44,7 @@ Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
 // lookupKeyWrite: lazy expiry and LRU refresh, no statistics.
 Entry LookupWrite(CommandContext& ctx, const KeyRef& k) {
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) e.set_meta24(storage::LruClock(ctx.now_ms));
+  if (e) storage::StampAccess(e, ctx.now_ms);
   return e;
 }
 
@@ -97,6 +99,9 @@ Entry StoreString(const KeyRef& dst, Entry e) {
 // RENAME and MOVE: src's value, TTL and encoding go to dst (replacing whatever is there) and src
 // is deleted. A collection's object changes owner rather than being copied.
 void MoveValue(CommandContext& ctx, const KeyRef& src, const KeyRef& dst, Entry e) {
+  // The value was just looked up (RENAME, MOVE use lookupKeyWrite, which stamped it); the
+  // object keeps that access history under its new name.
+  uint32_t meta = e.meta24();
   Entry fresh;
   if (e.type() == ValueType::kString) {
     fresh = StoreString(dst, e);
@@ -104,28 +109,43 @@ void MoveValue(CommandContext& ctx, const KeyRef& src, const KeyRef& dst, Entry 
   } else {
     fresh = dst.shard->PutValue(dst.key, dst.hash, src.shard->Take(src.key, src.hash));
   }
-  // The value was just looked up (RENAME, MOVE use lookupKeyWrite): its LRU clock is now.
-  fresh.set_meta24(storage::LruClock(ctx.now_ms));
+  fresh.set_meta24(meta);
 }
 
-// COPY: a duplicate of e (a deep copy for collections) under dst, with a fresh LRU clock as
-// Redis's new object has.
+// COPY: a duplicate of e (a deep copy for collections) under dst, stamped as a new object
+// (LRU clock now, or LFU's initial counter), as Redis's duplicated object is.
 void CopyValue(CommandContext& ctx, const KeyRef& dst, Entry e) {
   Entry fresh = e.type() == ValueType::kString
                     ? StoreString(dst, e)
                     : dst.shard->PutValue(dst.key, dst.hash, storage::Shard::CopyValue(e));
-  fresh.set_meta24(storage::LruClock(ctx.now_ms));
+  fresh.set_meta24(storage::InitialMeta(ctx.now_ms));
 }
 
 // DEL and UNLINK (which only differs in freeing large values in the background in Redis).
-void DelCommand(CommandContext& ctx) {
+// DEL, and UNLINK (lazy) whose big collections are detached here and freed by the lazy-free
+// thread, so the reply does not wait for millions of element frees.
+void DeleteKeys(CommandContext& ctx, bool lazy) {
   int64_t removed = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     KeyRef k = ctx.Key(ctx.args[i]);
+    if (lazy) {
+      Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+      if (e && e.type() != storage::ValueType::kString &&
+          storage::LazyFreer::WorthIt(*storage::ObjectOf(e))) {
+        ctx.server.lazy_free.Free(k.shard->Take(k.key, k.hash).object);
+        ++removed;
+        continue;
+      }
+    }
     if (k.shard->Erase(k.key, k.hash, ctx.now_ms)) ++removed;
   }
   ctx.reply.Integer(removed);
 }
+
+void DelCommand(CommandContext& ctx) {
+  DeleteKeys(ctx, ctx.server.config->lazyfree_lazy_user_del());
+}
+void UnlinkCommand(CommandContext& ctx) { DeleteKeys(ctx, true); }
 
 void ExistsCommand(CommandContext& ctx) {
   int64_t count = 0;
@@ -261,9 +281,8 @@ const char* Encoding(Entry e) {
   return storage::ObjectOf(e)->Encoding();  // each collection knows its own (listpack, ...)
 }
 
-bool LfuPolicy(CommandContext& ctx) {
-  return ctx.server.config->maxmemory_policy().find("lfu") != std::string::npos;
-}
+// Whether entries carry LFU counters (allkeys-lfu, volatile-lfu) rather than LRU clocks.
+bool LfuPolicy(CommandContext&) { return storage::Access().lfu.load(); }
 
 void ObjectEncodingCommand(CommandContext& ctx) {
   Entry e = ObjectLookup(ctx);
@@ -295,14 +314,8 @@ void ObjectIdletimeCommand(CommandContext& ctx) {
         "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
         "switching between policies at runtime LRU and LFU data will take some time to adjust.");
   }
-  // estimateObjectIdleTime, in seconds. A clock of 0 means the entry was never stamped (it was
-  // written by a command that does not refresh the clock yet): report it as just used.
-  uint32_t lru = e.meta24();
-  uint32_t clock = storage::LruClock(ctx.now_ms);
-  int64_t idle = 0;
-  if (lru != 0) {
-    idle = clock >= lru ? clock - lru : clock + (storage::kLruClockMax - lru);
-  }
+  // estimateObjectIdleTime, in seconds.
+  int64_t idle = storage::LruIdleMs(e.meta24(), ctx.now_ms) / 1000;
   ctx.reply.Integer(idle);
 }
 
@@ -315,16 +328,8 @@ void ObjectFreqCommand(CommandContext& ctx) {
         "that when switching between policies at runtime LRU and LFU data will take some time to "
         "adjust.");
   }
-  // LFUDecrAndReturn over Redis's LFU layout of the 24 bits: minutes (16) << 8 | counter (8).
-  uint32_t meta = e.meta24();
-  int64_t last_minutes = meta >> 8;
-  int64_t counter = meta & 0xff;
-  int64_t now_minutes = (ctx.now_ms / 1000 / 60) & 0xffff;
-  int64_t elapsed = now_minutes >= last_minutes ? now_minutes - last_minutes
-                                                : 0xffff - last_minutes + now_minutes;
-  int64_t decay = ctx.server.config->lfu_decay_time();
-  int64_t periods = decay > 0 ? elapsed / decay : 0;
-  ctx.reply.Integer(periods > counter ? 0 : counter - periods);
+  ctx.reply.Integer(storage::LfuDecrAndReturn(e.meta24(), ctx.now_ms,
+                                               storage::Access().lfu_decay_time.load()));
 }
 
 void ObjectHelpCommand(CommandContext& ctx) {
@@ -363,7 +368,7 @@ void RegisterKeyCommands(CommandTable& table) {
              "a single key that holds a string value is O(1).",
              "keyspace write slow", "request_policy:multi_shard response_policy:agg_sum",
              "RM delete"});
-  table.Add({"unlink", -2, kWrite | kFast, 1, -1, 1, DelCommand, "generic",
+  table.Add({"unlink", -2, kWrite | kFast, 1, -1, 1, UnlinkCommand, "generic",
              "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but "
              "non blocking.",
              "4.0.0",

@@ -14,6 +14,7 @@
 #include "server/command_context.h"
 #include "server/commands/keys.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 #include "storage/types/list_value.h"
 
 namespace stash::server {
@@ -47,7 +48,7 @@ bool FindList(CommandContext& ctx, std::string_view key, bool read, ListRef* out
     }
   }
   if (!e) return true;
-  e.set_meta24(storage::LruClock(ctx.now_ms));
+  storage::StampAccess(e, ctx.now_ms);
   if (e.type() != ValueType::kList) {
     ctx.Error(errors::kWrongType);
     return false;
@@ -552,13 +553,11 @@ void RegisterListCommands(CommandTable& table) {
   table.Add({"rpoplpush", 3, kWrite | kDenyOom, 1, 2, 1, RpoplpushCommand, "list",
              "Remove the last element in a list, prepend it to another list and return it",
              "1.2.0", "O(1)", "write list slow", nullptr, "RW access delete;RW insert"});
-  // LMPOP's keys are counted by numkeys, which first/last/step cannot describe: every argument
-  // from the first key on is locked as if it were a key (a safe superset).
-  table.Add({"lmpop", -4, kWrite, 2, -1, 1, LmpopCommand, "list",
+  table.Add({"lmpop", -4, kWrite, 0, 0, 0, LmpopCommand, "list",
              "Pop elements from a list", "7.0.0",
              "O(N+M) where N is the number of provided keys and M is the number of elements "
              "returned.",
-             "write list slow", nullptr, "RW access delete"});
+             "write list slow", nullptr, "RW access delete", 1});
 }
 
 }  // namespace stash::server

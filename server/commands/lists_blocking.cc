@@ -225,13 +225,12 @@ void RegisterBlockingListCommands(CommandTable& table) {
              "Pop an element from a list, push it to another list and return it; or block "
              "until one is available",
              "6.2.0", "O(1)", "write list slow blocking"});
-  // BLMPOP's keys follow numkeys; locking every argument from the first key on is a safe
-  // superset (the trailing LEFT/RIGHT/COUNT words just hash to some shard).
-  table.Add({"blmpop", -5, kFlags, 3, -1, 1, BlmpopCommand, "list",
+  table.Add({"blmpop", -5, kWrite | kBlocking, 0, 0, 0, BlmpopCommand, "list",
              "Pop elements from a list, or block until one is available", "7.0.0",
              "O(N+M) where N is the number of provided keys and M is the number of elements "
              "returned.",
-             "write list slow blocking"});
+             "write list slow blocking", nullptr,
+             "RW access delete", 2});
 }
 
 }  // namespace stash::server

@@ -32,31 +32,51 @@ void DbsizeCommand(CommandContext& ctx) {
   ctx.reply.Integer(total);
 }
 
-// Redis's getFlushCommandFlags: nothing, SYNC or ASYNC. Stash frees synchronously either way.
-bool FlushOptionOk(CommandContext& ctx) {
+// Redis's getFlushCommandFlags: SYNC, ASYNC, or neither (lazyfree-lazy-user-flush decides).
+// Sets *lazy; false after replying a syntax error.
+bool ParseFlushOption(CommandContext& ctx, bool* lazy) {
+  *lazy = ctx.server.config->lazyfree_lazy_user_flush();
   if (ctx.args.size() == 1) return true;
-  if (ctx.args.size() == 2 && (IsOption(ctx.args[1], "sync") || IsOption(ctx.args[1], "async"))) {
+  if (ctx.args.size() == 2 && IsOption(ctx.args[1], "sync")) {
+    *lazy = false;
+    return true;
+  }
+  if (ctx.args.size() == 2 && IsOption(ctx.args[1], "async")) {
+    *lazy = true;
     return true;
   }
   ctx.Error(errors::kSyntax);
   return false;
 }
 
-void ClearDatabase(storage::Database& db) {
-  for (size_t i = 0; i < db.shard_count(); ++i) db.shard(i).Clear();
+// Lazily: each shard's contents move to a fresh detached shard (an O(1) swap) that the
+// lazy-free thread frees, so FLUSHALL ASYNC of millions of keys answers at once.
+void ClearDatabase(CommandContext& ctx, storage::Database& db, bool lazy) {
+  for (size_t i = 0; i < db.shard_count(); ++i) {
+    storage::Shard& shard = db.shard(i);
+    if (!lazy || shard.size() == 0) {
+      shard.Clear();
+      continue;
+    }
+    auto detached = std::make_unique<storage::Shard>(db.shard_bits());
+    shard.SwapContents(*detached);
+    ctx.server.lazy_free.Free(std::move(detached));
+  }
 }
 
 // Exclusive: no other command runs, so shards are cleared without their locks.
 void FlushdbCommand(CommandContext& ctx) {
-  if (!FlushOptionOk(ctx)) return;
-  ClearDatabase(ctx.db());
+  bool lazy;
+  if (!ParseFlushOption(ctx, &lazy)) return;
+  ClearDatabase(ctx, ctx.db(), lazy);
   ctx.reply.Ok();
 }
 
 void FlushallCommand(CommandContext& ctx) {
-  if (!FlushOptionOk(ctx)) return;
+  bool lazy;
+  if (!ParseFlushOption(ctx, &lazy)) return;
   for (int d = 0; d < ctx.server.keyspace.database_count(); ++d) {
-    ClearDatabase(ctx.server.keyspace.db(d));
+    ClearDatabase(ctx, ctx.server.keyspace.db(d), lazy);
   }
   ctx.reply.Ok();
 }
@@ -125,6 +145,20 @@ void ShutdownCommand(CommandContext& ctx) {
     return ctx.Error(errors::kSyntax);
   }
   if (abort) return ctx.Error("ERR No shutdown in progress.");
+  if (ctx.server.script_state.started_ms.load() != 0) {
+    // A script is running: like Redis, only SHUTDOWN NOSAVE may stop the server then; the
+    // script is killed (even after writes) so its worker can exit.
+    scripting::ScriptRunState& state = ctx.server.script_state;
+    if (!nosave) {
+      return ctx.Error(state.is_eval.load() ? "BUSY Redis is busy running a script. You can only "
+                                              "call SCRIPT KILL or SHUTDOWN NOSAVE."
+                                            : "BUSY Redis is busy running a script. You can only "
+                                              "call FUNCTION KILL or SHUTDOWN NOSAVE.");
+    }
+    std::lock_guard<std::mutex> lock(state.mu);
+    state.force_kill = true;
+    state.kill_requested.store(true);
+  }
   if (ctx.server.request_shutdown) ctx.server.request_shutdown();
   ctx.client.close_after_reply = true;
 }

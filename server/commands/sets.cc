@@ -22,6 +22,7 @@
 #include "server/command_context.h"
 #include "server/commands/keys.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 #include "storage/glob.h"
 #include "storage/types/set_value.h"
 
@@ -55,7 +56,7 @@ bool LookupSet(CommandContext& ctx, const KeyRef& k, bool read, SetValue** set) 
     }
   }
   if (!e) return true;
-  e.set_meta24(storage::LruClock(ctx.now_ms));
+  storage::StampAccess(e, ctx.now_ms);
   if (e.type() != ValueType::kSet) {
     ctx.Error(errors::kWrongType);
     return false;
@@ -73,8 +74,8 @@ uint64_t MaxIntset(CommandContext& ctx) {
 SetValue* StoreSet(CommandContext& ctx, const KeyRef& k, std::unique_ptr<SetValue> set,
                    int64_t expiry_ms = storage::kNoExpiry) {
   SetValue* raw = set.get();
-  Entry e = k.shard->PutObject(k.key, k.hash, ValueType::kSet, std::move(set), expiry_ms);
-  e.set_meta24(storage::LruClock(ctx.now_ms));
+  // New entries are stamped (LRU clock or LFU counter) by the shard.
+  k.shard->PutObject(k.key, k.hash, ValueType::kSet, std::move(set), expiry_ms);
   return raw;
 }
 
@@ -270,13 +271,13 @@ void SmoveCommand(CommandContext& ctx) {
   // Both keys are looked up before either type is checked, and a missing source replies 0
   // even when the destination has the wrong type, as in Redis.
   Entry src_entry = src.shard->Find(src.key, src.hash, ctx.now_ms);
-  if (src_entry) src_entry.set_meta24(storage::LruClock(ctx.now_ms));
+  if (src_entry) storage::StampAccess(src_entry, ctx.now_ms);
   SetValue* src_set = src_entry && src_entry.type() == ValueType::kSet
                           ? storage::ObjectAs<SetValue>(src_entry)
                           : nullptr;
   bool src_wrong = src_entry && src_entry.type() != ValueType::kSet;
   Entry dst_entry = dst.shard->Find(dst.key, dst.hash, ctx.now_ms);
-  if (dst_entry) dst_entry.set_meta24(storage::LruClock(ctx.now_ms));
+  if (dst_entry) storage::StampAccess(dst_entry, ctx.now_ms);
   SetValue* dst_set = dst_entry && dst_entry.type() == ValueType::kSet
                           ? storage::ObjectAs<SetValue>(dst_entry)
                           : nullptr;
@@ -480,9 +481,6 @@ void SscanCommand(CommandContext& ctx) {
 
 }  // namespace
 
-// SINTERCARD has its keys after numkeys, which first/last/step cannot describe: its row covers
-// every argument from 1 on (numkeys and LIMIT are hashed as if they were keys too), which
-// locks a superset of the shards it needs.
 void RegisterSetCommands(CommandTable& table) {
   table.Add({"sadd", -3, kWrite | kDenyOom | kFast, 1, 1, 1, SaddCommand, "set",
              "Add one or more members to a set", "1.0.0",
@@ -526,9 +524,9 @@ void RegisterSetCommands(CommandTable& table) {
       "O(N) where N is the total number of elements in all given sets.";
   table.Add({"sinter", -2, kReadonly, 1, -1, 1, SinterCommand, "set", "Intersect multiple sets",
              "1.0.0", kInterComplexity, "read set slow", "nondeterministic_output_order"});
-  table.Add({"sintercard", -3, kReadonly, 1, -1, 1, SintercardCommand, "set",
+  table.Add({"sintercard", -3, kReadonly, 0, 0, 0, SintercardCommand, "set",
              "Intersect multiple sets and return the cardinality of the result", "7.0.0",
-             kInterComplexity, "read set slow"});
+             kInterComplexity, "read set slow", nullptr, "RO access", 1});
   table.Add({"sunion", -2, kReadonly, 1, -1, 1, SunionCommand, "set", "Add multiple sets",
              "1.0.0", kUnionComplexity, "read set slow", "nondeterministic_output_order"});
   table.Add({"sdiff", -2, kReadonly, 1, -1, 1, SdiffCommand, "set", "Subtract multiple sets",

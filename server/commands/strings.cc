@@ -12,6 +12,7 @@
 #include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 
 namespace stash::server {
 
@@ -36,7 +37,7 @@ bool OptionIs(std::string_view opt, std::string_view name) {
 // Looks up a key for reading, counting a hit or a miss as Redis's lookupKeyRead does.
 // Refreshes the key's LRU clock (OBJECT IDLETIME, eviction), as Redis's lookups and writes do.
 Entry Stamp(CommandContext& ctx, Entry e) {
-  if (e) e.set_meta24(storage::LruClock(ctx.now_ms));
+  if (e) storage::StampAccess(e, ctx.now_ms);
   return e;
 }
 
@@ -194,7 +195,7 @@ void SetGeneric(CommandContext& ctx, unsigned flags, std::string_view value,
     return;
   }
   if ((flags & kSetKeepTtl) && found) expiry = existing.expiry_ms();
-  Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, value, expiry));
+  k.shard->Put(k.key, k.hash, ValueType::kString, value, expiry);
   if (flags & kSetGet) return;
   if (counted) {
     ctx.reply.Integer(1);
@@ -222,7 +223,7 @@ void PsetexCommand(CommandContext& ctx) {
 void GetsetCommand(CommandContext& ctx) {
   KeyRef k = ctx.Key(ctx.args[1]);
   if (!GetGeneric(ctx, k)) return;
-  Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, ctx.args[2], storage::kNoExpiry));
+  k.shard->Put(k.key, k.hash, ValueType::kString, ctx.args[2], storage::kNoExpiry);
 }
 
 void GetdelCommand(CommandContext& ctx) {
@@ -298,7 +299,7 @@ void MsetGeneric(CommandContext& ctx, bool nx) {
     KeyRef k = ctx.Key(args[j]);
     // setKey's lookupKeyWrite: lazily expires the old entry (counted in expired_keys).
     if (!nx) k.shard->Find(k.key, k.hash, ctx.now_ms);
-    Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, args[j + 1], storage::kNoExpiry));
+    k.shard->Put(k.key, k.hash, ValueType::kString, args[j + 1], storage::kNoExpiry);
   }
   if (nx) {
     ctx.reply.Integer(1);
@@ -317,7 +318,7 @@ void AppendCommand(CommandContext& ctx) {
   std::string_view tail = ctx.args[2];
   Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
   if (!e) {
-    Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, tail, storage::kNoExpiry));
+    k.shard->Put(k.key, k.hash, ValueType::kString, tail, storage::kNoExpiry);
     ctx.reply.Integer(static_cast<int64_t>(tail.size()));
     return;
   }
@@ -456,7 +457,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
   char buf[24];
   size_t n = protocol::FormatInt64(buf, value);
   int64_t expiry = e ? e.expiry_ms() : storage::kNoExpiry;
-  Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, std::string_view(buf, n), expiry));
+  k.shard->Put(k.key, k.hash, ValueType::kString, std::string_view(buf, n), expiry);
   ctx.reply.Integer(value);
 }
 
@@ -508,7 +509,7 @@ void IncrbyfloatCommand(CommandContext& ctx) {
   }
   std::string text = protocol::FormatLongDoubleHuman(value);
   int64_t expiry = e ? e.expiry_ms() : storage::kNoExpiry;
-  Stamp(ctx, k.shard->Put(k.key, k.hash, ValueType::kString, text, expiry));
+  k.shard->Put(k.key, k.hash, ValueType::kString, text, expiry);
   ctx.reply.Bulk(text);
 }
 

@@ -24,6 +24,7 @@
 #include "protocol/numbers.h"
 #include "server/commands/keys.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 #include "storage/glob.h"
 
 namespace stash::server {
@@ -46,7 +47,7 @@ bool Lookup(CommandContext& ctx, const KeyRef& k, bool read, ZSetValue** z) {
     }
   }
   if (!e) return true;
-  e.set_meta24(storage::LruClock(ctx.now_ms));
+  storage::StampAccess(e, ctx.now_ms);
   if (e.type() != storage::ValueType::kZSet) {
     ctx.Error(errors::kWrongType);
     return false;
@@ -56,9 +57,8 @@ bool Lookup(CommandContext& ctx, const KeyRef& k, bool read, ZSetValue** z) {
 }
 
 void Store(CommandContext& ctx, const KeyRef& k, std::unique_ptr<ZSetValue> z) {
-  storage::Entry e = k.shard->PutObject(k.key, k.hash, storage::ValueType::kZSet, std::move(z),
-                                        storage::kNoExpiry);
-  e.set_meta24(storage::LruClock(ctx.now_ms));
+  // New entries are stamped (LRU clock or LFU counter) by the shard.
+  k.shard->PutObject(k.key, k.hash, storage::ValueType::kZSet, std::move(z), storage::kNoExpiry);
   ctx.KeyReady(k.key);
 }
 
@@ -536,12 +536,11 @@ void RegisterZSetCommands(CommandTable& table) {
   table.Add({"zpopmax", -2, kWrite | kFast, 1, 1, 1, ZpopmaxCommand, "sorted-set",
              "Remove and return members with the highest scores in a sorted set", "5.0.0",
              kPopComplexity, "write sortedset fast", nullptr, "RW access delete"});
-  // numkeys at 1: the keys (and the options after them) are locked as a superset from 2 on.
-  table.Add({"zmpop", -4, kWrite, 2, -1, 1, ZmpopCommand, "sorted-set",
+  table.Add({"zmpop", -4, kWrite, 0, 0, 0, ZmpopCommand, "sorted-set",
              "Remove and return members with scores in a sorted set", "7.0.0",
              "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
              "elements in the sorted set, and M being the number of elements popped.",
-             "write sortedset slow", nullptr, "RW access delete"});
+             "write sortedset slow", nullptr, "RW access delete", 1});
   table.Add({"zrandmember", -2, kReadonly, 1, 1, 1, ZrandmemberCommand, "sorted-set",
              "Get one or multiple random elements from a sorted set", "6.2.0",
              "O(N) where N is the number of elements returned", "read sortedset slow",

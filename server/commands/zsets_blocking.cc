@@ -131,16 +131,14 @@ void RegisterBlockingZSetCommands(CommandTable& table) {
              "or block until one is available",
              "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.",
              "write sortedset fast blocking"});
-  // BZMPOP's keys follow numkeys; locking every argument from the first key on is a safe
-  // superset.
-  table.Add({"bzmpop", -5, kWrite | kNoscript | kBlocking, 3, -1, 1, BzmpopCommand,
+  table.Add({"bzmpop", -5, kWrite | kBlocking, 0, 0, 0, BzmpopCommand,
              "sorted-set",
              "Remove and return members with scores in a sorted set or block until one is "
              "available",
              "7.0.0",
              "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
              "elements in the sorted set, and M being the number of elements popped.",
-             "write sortedset slow blocking"});
+             "write sortedset slow blocking", nullptr, "RW access delete", 2});
 }
 
 }  // namespace stash::server

@@ -16,6 +16,7 @@
 #include "server/commands/keys.h"
 #include "server/commands/zsets.h"
 #include "server/errors.h"
+#include "storage/access_policy.h"
 #include "storage/types/set_value.h"
 
 namespace stash::server {
@@ -104,7 +105,7 @@ void ZsetOpGeneric(CommandContext& ctx, size_t numkeys_index, Op op, bool cardin
     storage::Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
     if (e) {
       ctx.Hit();
-      e.set_meta24(storage::LruClock(ctx.now_ms));
+      storage::StampAccess(e, ctx.now_ms);
       if (e.type() == storage::ValueType::kZSet) {
         src[i].zset = storage::ObjectAs<ZSetValue>(e);
       } else if (e.type() == storage::ValueType::kSet) {
@@ -251,8 +252,6 @@ void ZintercardCommand(CommandContext& ctx) { ZsetOpGeneric(ctx, 1, Op::kInter, 
 }  // namespace
 
 void RegisterZSetSetOpCommands(CommandTable& table) {
-  // The keys follow numkeys, which no fixed (first, last, step) describes: the table locks a
-  // superset instead, every argument from the first key (or the destination) to the end.
   constexpr const char* kUnionComplexity =
       "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
       "the number of elements in the resulting sorted set.";
@@ -263,29 +262,34 @@ void RegisterZSetSetOpCommands(CommandTable& table) {
   constexpr const char* kDiffComplexity =
       "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N "
       "is the size of the first set, and K is the size of the result set.";
-  table.Add({"zunion", -3, kReadonly, 2, -1, 1, ZunionCommand, "sorted-set",
-             "Add multiple sorted sets", "6.2.0", kUnionComplexity, "read sortedset slow"});
-  table.Add({"zinter", -3, kReadonly, 2, -1, 1, ZinterCommand, "sorted-set",
+  table.Add({"zunion", -3, kReadonly, 0, 0, 0, ZunionCommand, "sorted-set",
+             "Add multiple sorted sets", "6.2.0", kUnionComplexity, "read sortedset slow", nullptr,
+             "RO access", 1});
+  table.Add({"zinter", -3, kReadonly, 0, 0, 0, ZinterCommand, "sorted-set",
              "Intersect multiple sorted sets", "6.2.0", kInterComplexity,
-             "read sortedset slow"});
-  table.Add({"zdiff", -3, kReadonly, 2, -1, 1, ZdiffCommand, "sorted-set",
-             "Subtract multiple sorted sets", "6.2.0", kDiffComplexity, "read sortedset slow"});
-  table.Add({"zintercard", -3, kReadonly, 2, -1, 1, ZintercardCommand, "sorted-set",
+             "read sortedset slow", nullptr, "RO access", 1});
+  table.Add({"zdiff", -3, kReadonly, 0, 0, 0, ZdiffCommand, "sorted-set",
+             "Subtract multiple sorted sets", "6.2.0", kDiffComplexity, "read sortedset slow",
+             nullptr, "RO access", 1});
+  table.Add({"zintercard", -3, kReadonly, 0, 0, 0, ZintercardCommand, "sorted-set",
              "Intersect multiple sorted sets and return the cardinality of the result", "7.0.0",
              "O(N*K) worst case with N being the smallest input sorted set, K being the number "
              "of input sorted sets.",
-             "read sortedset slow"});
-  table.Add({"zunionstore", -4, kWrite | kDenyOom, 1, -1, 1, ZunionstoreCommand, "sorted-set",
+             "read sortedset slow", nullptr, "RO access", 1});
+  table.Add({"zunionstore", -4, kWrite | kDenyOom, 1, 1, 1, ZunionstoreCommand, "sorted-set",
              "Add multiple sorted sets and store the resulting sorted set in a new key", "2.0.0",
              "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M "
              "being the number of elements in the resulting sorted set.",
-             "write sortedset slow", nullptr, "OW update"});
-  table.Add({"zinterstore", -4, kWrite | kDenyOom, 1, -1, 1, ZinterstoreCommand, "sorted-set",
+             "write sortedset slow", nullptr,
+             "OW update;RO access", 2});
+  table.Add({"zinterstore", -4, kWrite | kDenyOom, 1, 1, 1, ZinterstoreCommand, "sorted-set",
              "Intersect multiple sorted sets and store the resulting sorted set in a new key",
-             "2.0.0", kInterComplexity, "write sortedset slow", nullptr, "OW update"});
-  table.Add({"zdiffstore", -4, kWrite | kDenyOom, 1, -1, 1, ZdiffstoreCommand, "sorted-set",
+             "2.0.0", kInterComplexity, "write sortedset slow", nullptr,
+             "OW update;RO access", 2});
+  table.Add({"zdiffstore", -4, kWrite | kDenyOom, 1, 1, 1, ZdiffstoreCommand, "sorted-set",
              "Subtract multiple sorted sets and store the resulting sorted set in a new key",
-             "6.2.0", kDiffComplexity, "write sortedset slow", nullptr, "OW update"});
+             "6.2.0", kDiffComplexity, "write sortedset slow", nullptr,
+             "OW update;RO access", 2});
 }
 
 }  // namespace stash::server

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "storage/entry.h"
+#include "storage/memory_counter.h"
 
 namespace stash::storage::compact {
 
@@ -106,7 +107,7 @@ class CompactTable {
   CompactTable() = default;
   CompactTable(const CompactTable&) = delete;
   CompactTable& operator=(const CompactTable&) = delete;
-  ~CompactTable() { free(slots_); }
+  ~CompactTable() { memory::Free(slots_); }
 
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
@@ -246,7 +247,7 @@ class CompactTable {
 
   // Forgets every slot (the caller has freed what they point to).
   void Clear() {
-    free(slots_);
+    memory::Free(slots_);
     slots_ = nullptr;
     capacity_ = 0;
     size_ = 0;
@@ -260,7 +261,7 @@ class CompactTable {
   }
 
   void Resize(size_t new_capacity) {
-    uint64_t* fresh = static_cast<uint64_t*>(calloc(new_capacity, sizeof(uint64_t)));
+    uint64_t* fresh = static_cast<uint64_t*>(memory::Calloc(new_capacity, sizeof(uint64_t)));
     if (fresh == nullptr) throw std::bad_alloc();
     for (size_t i = 0; i < capacity_; ++i) {
       uint64_t s = slots_[i];
@@ -271,7 +272,7 @@ class CompactTable {
       }
       fresh[p] = s;
     }
-    free(slots_);
+    memory::Free(slots_);
     slots_ = fresh;
     capacity_ = new_capacity;
   }

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "storage/hash.h"
+#include "storage/memory_counter.h"
 
 namespace stash::storage {
 
@@ -101,7 +102,7 @@ const uint8_t* Skip(const uint8_t* p) {
 uint64_t HashSlots::Hash(uint64_t slot) { return HashKey(Field(slot)); }
 
 uint64_t HashSlots::NewNode(std::string_view field, std::string_view value, uint64_t hash) {
-  uint8_t* p = static_cast<uint8_t*>(malloc(NodeSize(field, value)));
+  uint8_t* p = static_cast<uint8_t*>(memory::Malloc(NodeSize(field, value)));
   if (p == nullptr) throw std::bad_alloc();
   uint8_t* q = compact::PutVarint(p, field.size());
   if (!field.empty()) memcpy(q, field.data(), field.size());
@@ -118,7 +119,7 @@ namespace {
 constexpr size_t kMaxListpackBytes = size_t{1} << 30;
 
 void* Realloc(void* p, size_t n) {
-  void* q = realloc(p, n == 0 ? 1 : n);
+  void* q = memory::Realloc(p, n == 0 ? 1 : n);
   if (q == nullptr) throw std::bad_alloc();
   return q;
 }
@@ -132,7 +133,7 @@ size_t MallocChunk(size_t n) {  // glibc's cost of an n-byte block
 
 HashValue::~HashValue() {
   if (is_listpack()) {
-    free(lp_);
+    memory::Free(lp_);
   } else {
     table_->ForEach([](uint64_t s) { HashSlots::FreeSlot(s); });
     delete table_;
@@ -293,7 +294,7 @@ bool HashValue::Delete(std::string_view field) {
     lp_bytes_ -= static_cast<uint32_t>(end - at);
     --count_;
     if (lp_bytes_ == 0) {
-      free(lp_);
+      memory::Free(lp_);
       lp_ = nullptr;
     } else {
       lp_ = static_cast<uint8_t*>(Realloc(lp_, lp_bytes_));
@@ -316,7 +317,7 @@ void HashValue::ConvertToTable() {
       uint64_t hash = HashKey(field);
       table->Insert(HashSlots::NewNode(field, value, hash), hash);
     });
-    free(lp_);
+    memory::Free(lp_);
   }
   table_ = table.release();
   lp_bytes_ = 0;

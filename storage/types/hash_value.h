@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/memory_counter.h"
 #include "storage/types/compact_table.h"
 #include "storage/value.h"
 
@@ -73,7 +74,7 @@ struct HashSlots {
   }
   static uint64_t Hash(uint64_t slot);
   static uint64_t NewNode(std::string_view field, std::string_view value, uint64_t hash);
-  static void FreeSlot(uint64_t slot) { free(const_cast<uint8_t*>(Node(slot))); }
+  static void FreeSlot(uint64_t slot) { memory::Free(const_cast<uint8_t*>(Node(slot))); }
 };
 
 class HashValue final : public CollectionValue {

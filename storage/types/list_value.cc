@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "storage/memory_counter.h"
+
 namespace stash::storage {
 
 namespace {
@@ -14,7 +16,7 @@ namespace {
 // the rounding glibc does anyway becomes spare room.
 uint8_t* AllocBuffer(size_t want, size_t* cap) {
   if (want == 0) want = 1;
-  void* p = std::malloc(want);
+  void* p = memory::Malloc(want);
   if (p == nullptr) throw std::bad_alloc();
   *cap = malloc_usable_size(p);
   return static_cast<uint8_t*>(p);
@@ -35,7 +37,7 @@ ListValue::ListValue(int fill) {
 }
 
 ListValue::~ListValue() {
-  for (size_t i = 0; i < nsize_; ++i) std::free(N(i).buf);
+  for (size_t i = 0; i < nsize_; ++i) memory::Free(N(i).buf);
   if (nodes_ != &first_node_) delete[] nodes_;
 }
 
@@ -108,7 +110,7 @@ ListNode& ListValue::InsertNode(size_t pos) {
 
 void ListValue::EraseNode(size_t pos) {
   if (pos == nsize_ - 1) ClearTailCache();
-  std::free(N(pos).buf);
+  memory::Free(N(pos).buf);
   if (pos < nsize_ / 2) {
     for (size_t i = pos; i > 0; --i) N(i) = N(i - 1);
     nhead_ = (nhead_ + 1) & (ncap_ - 1);
@@ -157,7 +159,7 @@ void ListValue::Relocate(size_t ni, size_t new_cap, size_t gap_off, size_t gap,
   size_t right = n.end - gap_off;
   memcpy(fresh + front_slack, n.buf + n.begin, left);
   memcpy(fresh + front_slack + left + gap, n.buf + gap_off, right);
-  std::free(n.buf);
+  memory::Free(n.buf);
   n.buf = fresh;
   n.cap = cap;
   n.begin = front_slack;

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "storage/hash.h"
+#include "storage/memory_counter.h"
 
 namespace stash::storage {
 
@@ -44,7 +45,7 @@ uint64_t SetSlots::Hash(uint64_t slot) {
 
 uint64_t SetSlots::NewHeap(std::string_view m, uint64_t hash) {
   size_t header = compact::VarintSize(m.size());
-  uint8_t* p = static_cast<uint8_t*>(malloc(header + m.size()));
+  uint8_t* p = static_cast<uint8_t*>(memory::Malloc(header + m.size()));
   if (p == nullptr) throw std::bad_alloc();
   uint8_t* q = compact::PutVarint(p, m.size());
   if (!m.empty()) memcpy(q, m.data(), m.size());
@@ -52,7 +53,7 @@ uint64_t SetSlots::NewHeap(std::string_view m, uint64_t hash) {
 }
 
 void SetSlots::FreeSlot(uint64_t slot) {
-  if ((slot & kKindMask) == 0) free(reinterpret_cast<void*>(slot & kPointerMask));
+  if ((slot & kKindMask) == 0) memory::Free(reinterpret_cast<void*>(slot & kPointerMask));
 }
 
 size_t SetSlots::SlotBytes(uint64_t slot) {
@@ -75,7 +76,7 @@ uint8_t WidthFor(int64_t v) {
 }
 
 void* Realloc(void* p, size_t n) {
-  void* q = realloc(p, n == 0 ? 1 : n);
+  void* q = memory::Realloc(p, n == 0 ? 1 : n);
   if (q == nullptr) throw std::bad_alloc();
   return q;
 }
@@ -91,7 +92,7 @@ std::unique_ptr<SetValue> SetValue::CreateFor(std::string_view first_member) {
 
 SetValue::~SetValue() {
   if (intset_) {
-    free(ints_);
+    memory::Free(ints_);
   } else {
     table_->ForEach([](uint64_t slot) { SetSlots::FreeSlot(slot); });
     delete table_;
@@ -202,7 +203,7 @@ void SetValue::IntUpgradeAndAdd(int64_t v) {
   uint32_t offset = v < 0 ? 1 : 0;
   for (uint32_t i = 0; i < int_count_; ++i) SetIntAt(data, width, i + offset, IntAt(i));
   SetIntAt(data, width, v < 0 ? 0 : int_count_, v);
-  free(ints_);
+  memory::Free(ints_);
   ints_ = data;
   width_ = width;
   ++int_count_;
@@ -227,7 +228,7 @@ void SetValue::ConvertToTable() {
       }
       table->Insert(slot, hash);
     }
-    free(ints_);
+    memory::Free(ints_);
   }
   table_ = table.release();
   intset_ = false;
@@ -296,7 +297,7 @@ bool SetValue::Remove(std::string_view m) {
     memmove(ints_ + at, ints_ + at + width_, n - at - width_);
     --int_count_;
     if (int_count_ == 0) {
-      free(ints_);
+      memory::Free(ints_);
       ints_ = nullptr;
     } else {
       ints_ = static_cast<uint8_t*>(Realloc(ints_, n - width_));

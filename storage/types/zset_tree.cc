@@ -7,18 +7,19 @@
 #include <new>
 
 #include "storage/hash.h"
+#include "storage/memory_counter.h"
 
 namespace stash::storage::zset {
 
 // ---- RecordArena ---------------------------------------------------------------------------
 
 RecordArena::~RecordArena() {
-  for (void* chunk : chunks_) free(chunk);
+  for (void* chunk : chunks_) memory::Free(chunk);
 }
 
 uint8_t* RecordArena::Allocate(size_t size) {
   if (size > kMaxClassSize) {
-    void* p = malloc(size);
+    void* p = memory::Malloc(size);
     if (p == nullptr) throw std::bad_alloc();
     size_t usable = malloc_usable_size(p);
     reserved_ += usable;
@@ -38,7 +39,7 @@ uint8_t* RecordArena::Allocate(size_t size) {
     size_t slots = std::max<size_t>(4, cls.slots / 4);
     slots = std::min(slots, std::max<size_t>(1, (64 * 1024) / rounded));
     size_t bytes = slots * rounded;
-    char* chunk = static_cast<char*>(malloc(bytes));
+    char* chunk = static_cast<char*>(memory::Malloc(bytes));
     if (chunk == nullptr) throw std::bad_alloc();
     chunks_.push_back(chunk);
     reserved_ += bytes;
@@ -63,7 +64,7 @@ void RecordArena::Free(uint8_t* p, size_t size) {
     size_t usable = malloc_usable_size(p);
     reserved_ -= usable;
     live_ -= usable;
-    free(p);
+    memory::Free(p);
     return;
   }
   size_t rounded = (size + kGranularity - 1) & ~(kGranularity - 1);
@@ -82,7 +83,7 @@ constexpr size_t kMinCapacity = 16;
 bool OverMaxLoad(size_t size, size_t capacity) { return size * 5 > capacity * 4; }
 }  // namespace
 
-MemberIndex::~MemberIndex() { free(slots_); }
+MemberIndex::~MemberIndex() { memory::Free(slots_); }
 
 uint64_t MemberIndex::Hash(std::string_view member) { return HashKey(member); }
 
@@ -172,7 +173,7 @@ uint8_t* MemberIndex::RandomRecord(uint64_t r) const {
 void MemberIndex::Resize(size_t capacity) {
   uint64_t* old = slots_;
   size_t old_capacity = capacity_;
-  slots_ = static_cast<uint64_t*>(calloc(capacity, sizeof(uint64_t)));
+  slots_ = static_cast<uint64_t*>(memory::Calloc(capacity, sizeof(uint64_t)));
   if (slots_ == nullptr) throw std::bad_alloc();
   capacity_ = capacity;
   for (size_t k = 0; k < old_capacity; ++k) {
@@ -184,13 +185,13 @@ void MemberIndex::Resize(size_t capacity) {
     }
     slots_[i] = slot;
   }
-  free(old);
+  memory::Free(old);
 }
 
 // ---- OrderTree -----------------------------------------------------------------------------
 
 OrderTree::Leaf* OrderTree::NewLeaf() {
-  Leaf* l = static_cast<Leaf*>(malloc(sizeof(Leaf)));
+  Leaf* l = static_cast<Leaf*>(memory::Malloc(sizeof(Leaf)));
   if (l == nullptr) throw std::bad_alloc();
   l->prev = l->next = nullptr;
   l->n = 0;
@@ -199,7 +200,7 @@ OrderTree::Leaf* OrderTree::NewLeaf() {
 }
 
 OrderTree::Inner* OrderTree::NewInner() {
-  Inner* in = static_cast<Inner*>(malloc(sizeof(Inner)));
+  Inner* in = static_cast<Inner*>(memory::Malloc(sizeof(Inner)));
   if (in == nullptr) throw std::bad_alloc();
   in->n = 0;
   bytes_ += sizeof(Inner);
@@ -208,7 +209,7 @@ OrderTree::Inner* OrderTree::NewInner() {
 
 void OrderTree::FreeNode(void* node, int level) {
   bytes_ -= level == 0 ? sizeof(Leaf) : sizeof(Inner);
-  free(node);
+  memory::Free(node);
 }
 
 void OrderTree::Clear() {

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "storage/memory_counter.h"
+
 namespace stash::storage {
 
 using zset::CompareMembers;
@@ -133,7 +135,7 @@ std::unique_ptr<ZSetValue> ZSetValue::Build(std::vector<Element> elements,
     size_t bytes = 0;
     for (const Element& e : elements) bytes += ElementSize(e.member, e.score);
     if (bytes > 0) {
-      z->lp_ = static_cast<uint8_t*>(malloc(bytes));
+      z->lp_ = static_cast<uint8_t*>(memory::Malloc(bytes));
       if (z->lp_ == nullptr) throw std::bad_alloc();
       uint8_t* p = z->lp_;
       for (const Element& e : elements) p = PutElement(p, e.member, e.score);
@@ -148,7 +150,7 @@ std::unique_ptr<ZSetValue> ZSetValue::Build(std::vector<Element> elements,
   return z;
 }
 
-ZSetValue::~ZSetValue() { free(lp_); }
+ZSetValue::~ZSetValue() { memory::Free(lp_); }
 
 std::unique_ptr<CollectionValue> ZSetValue::Clone() const {
   auto z = std::make_unique<ZSetValue>();
@@ -162,7 +164,7 @@ std::unique_ptr<CollectionValue> ZSetValue::Clone() const {
     return z;
   }
   if (lp_bytes_ > 0) {
-    z->lp_ = static_cast<uint8_t*>(malloc(lp_bytes_));
+    z->lp_ = static_cast<uint8_t*>(memory::Malloc(lp_bytes_));
     if (z->lp_ == nullptr) throw std::bad_alloc();
     memcpy(z->lp_, lp_, lp_bytes_);
   }
@@ -228,7 +230,7 @@ void ZSetValue::LpInsert(std::string_view member, double score) {
   }
   size_t at = p - lp_;
   size_t size = ElementSize(member, score);
-  uint8_t* grown = static_cast<uint8_t*>(realloc(lp_, lp_bytes_ + size));
+  uint8_t* grown = static_cast<uint8_t*>(memory::Realloc(lp_, lp_bytes_ + size));
   if (grown == nullptr) throw std::bad_alloc();
   lp_ = grown;
   memmove(lp_ + at + size, lp_ + at, lp_bytes_ - at);
@@ -242,11 +244,11 @@ void ZSetValue::LpEraseRange(uint32_t from, uint32_t to, size_t count) {
   lp_bytes_ -= to - from;
   lp_count_ -= static_cast<uint32_t>(count);
   if (lp_bytes_ == 0) {
-    free(lp_);
+    memory::Free(lp_);
     lp_ = nullptr;
     return;
   }
-  uint8_t* shrunk = static_cast<uint8_t*>(realloc(lp_, lp_bytes_));
+  uint8_t* shrunk = static_cast<uint8_t*>(memory::Realloc(lp_, lp_bytes_));
   if (shrunk != nullptr) lp_ = shrunk;
 }
 
@@ -266,7 +268,7 @@ void ZSetValue::ConvertToBig(size_t reserve) {
     p = LpDecode(p, &e);
     big->Insert(e.member, e.score);
   }
-  free(lp_);
+  memory::Free(lp_);
   lp_ = nullptr;
   lp_bytes_ = 0;
   lp_count_ = 0;

@@ -20,8 +20,10 @@ namespace stash::test {
 namespace {
 
 // Scripts with their own test case below; any other tests/diff/*.txt runs in a catch-all case.
-const std::vector<std::string> kScripts = {"strings.txt", "keys.txt", "server.txt",
-                                           "transactions.txt", "protocol.txt"};
+const std::vector<std::string> kScripts = {"strings.txt",      "keys.txt",
+                                           "server.txt",       "transactions.txt",
+                                           "protocol.txt",     "scripting.txt",
+                                           "scripting_functions.txt"};
 
 void RunDiffScript(const std::string& name) {
   DiffResult result = RunScriptFile(std::string(STASH_DIFF_DIR) + "/" + name, "tests/diff/" + name);
@@ -160,6 +162,8 @@ TEST_CASE("diff script keys.txt") { RunDiffScript("keys.txt"); }
 TEST_CASE("diff script server.txt") { RunDiffScript("server.txt"); }
 TEST_CASE("diff script transactions.txt") { RunDiffScript("transactions.txt"); }
 TEST_CASE("diff script protocol.txt") { RunDiffScript("protocol.txt"); }
+TEST_CASE("diff script scripting.txt") { RunDiffScript("scripting.txt"); }
+TEST_CASE("diff script scripting_functions.txt") { RunDiffScript("scripting_functions.txt"); }
 
 // Scripts added to tests/diff later run here, each as its own subcase, so a new script is never
 // silently skipped. Give a script its own TEST_CASE above (and add it to kScripts) once it is

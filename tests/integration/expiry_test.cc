@@ -131,7 +131,7 @@ TEST_CASE("changed, moved and swapped TTLs are reclaimed by the new rule") {
   CHECK(WaitFor(c, {"DBSIZE"}, ":0\r\n") == ":0\r\n");
 }
 
-TEST_CASE("FLUSHALL drops keys with a TTL; new ones expire afterwards") {
+TEST_CASE("FLUSHALL drops keys with a TTL, and new ones expire afterwards") {
   STASH_FOR_EACH_SERVER(kind);
   Started s(kind);
   RespClient& c = s.client;

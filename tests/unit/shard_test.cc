@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/access_policy.h"
 #include "storage/entry.h"
 #include "storage/hash.h"
 #include "storage/keyspace.h"
@@ -150,6 +151,7 @@ TEST_CASE("Erase removes a key and reports whether it was live") {
 }
 
 TEST_CASE("Put overwrites in place when type, length and expiry shape are unchanged") {
+  SetAccessClockForTesting(kNow);
   Shard s(0);
   Entry first = Put(s, "k", "abc");
   first.set_raw_string(true);
@@ -158,7 +160,7 @@ TEST_CASE("Put overwrites in place when type, length and expiry shape are unchan
   CHECK(second.raw() == first.raw());
   CHECK(second.value() == "xyz");
   CHECK_FALSE(second.raw_string());  // a new value is not the old raw-string encoding
-  CHECK(second.meta24() == 0x123456);
+  CHECK(second.meta24() == LruClock(kNow));  // overwriting is an access (Redis's setKey)
   CHECK(s.size() == 1);
 
   Entry timed = Put(s, "t", "abc", kNow + 10);
@@ -166,6 +168,7 @@ TEST_CASE("Put overwrites in place when type, length and expiry shape are unchan
   CHECK(retimed.raw() == timed.raw());
   CHECK(retimed.expiry_ms() == kNow + 20);
   CHECK(s.expires() == 1);
+  SetAccessClockForTesting(-1);
 }
 
 TEST_CASE("Put relocates when the length, the type or the expiry shape changes") {

@@ -27,6 +27,8 @@ class ExecLock {
   explicit ExecLock(int slots) : slots_(new Slot[slots]), count_(slots) {}
   void LockShared(int slot) { slots_[slot].mu.lock(); }
   void UnlockShared(int slot) { slots_[slot].mu.unlock(); }
+  // For background work that can simply come back later (active expiry): never waits.
+  bool TryLockShared(int slot) { return slots_[slot].mu.try_lock(); }
   // Always in slot order, so two exclusive lockers cannot deadlock.
   void LockExclusive() {
     for (int i = 0; i < count_; ++i) slots_[i].mu.lock();

@@ -70,7 +70,7 @@ std::string Executable() {
 // Counters summed over workers.
 struct Totals {
   uint64_t hits = 0, misses = 0, commands = 0, connections = 0, rejected = 0, net_in = 0,
-           net_out = 0, errors = 0;
+           net_out = 0, errors = 0, expire_steps_capped = 0, expire_usec = 0;
 };
 
 Totals SumWorkers(const ServerState& server) {
@@ -84,15 +84,23 @@ Totals SumWorkers(const ServerState& server) {
     t.net_in += w->net_input_bytes.load(std::memory_order_relaxed);
     t.net_out += w->net_output_bytes.load(std::memory_order_relaxed);
     t.errors += w->error_replies.load(std::memory_order_relaxed);
+    t.expire_steps_capped += w->expire_steps_capped.load(std::memory_order_relaxed);
+    t.expire_usec += w->expire_usec.load(std::memory_order_relaxed);
   }
   return t;
 }
 
 // What the shards hold, read under each shard's lock in turn.
 struct KeyspaceFigures {
-  std::vector<std::pair<uint64_t, uint64_t>> per_db;  // keys, expires
+  struct Db {
+    uint64_t keys = 0, expires = 0;
+    __int128 expiry_sum = 0;  // of the keys with a TTL: gives avg_ttl exactly
+  };
+  std::vector<Db> per_db;
   uint64_t bytes = 0;
   uint64_t expired_keys = 0;
+  uint64_t expires = 0;
+  uint64_t expiry_backlog = 0;  // keys due but not yet reclaimed
 };
 
 KeyspaceFigures WalkShards(CommandContext& ctx) {
@@ -104,13 +112,25 @@ KeyspaceFigures WalkShards(CommandContext& ctx) {
     for (size_t i = 0; i < db.shard_count(); ++i) {
       storage::Shard& shard = db.shard(i);
       auto lock = ctx.LockShard(shard);
-      f.per_db[d].first += shard.size();
-      f.per_db[d].second += shard.expires();
+      f.per_db[d].keys += shard.size();
+      f.per_db[d].expires += shard.expires();
+      f.per_db[d].expiry_sum += shard.expiry_sum();
       f.bytes += shard.bytes_used();
       f.expired_keys += shard.expired_keys();
+      f.expires += shard.expires();
+      f.expiry_backlog += shard.expiry_backlog(ctx.now_ms);
     }
   }
   return f;
+}
+
+// The exact mean remaining TTL in ms of a database's keys with a TTL (Redis estimates it from
+// samples); 0 when none, or when they are all due.
+int64_t AverageTtl(const KeyspaceFigures::Db& db, int64_t now_ms) {
+  if (db.expires == 0) return 0;
+  __int128 avg = db.expiry_sum / static_cast<__int128>(db.expires) - now_ms;
+  if (avg <= 0) return 0;
+  return avg > INT64_MAX ? INT64_MAX : static_cast<int64_t>(avg);
 }
 
 // Rates per second between now and an earlier sample: the oldest of the last two seconds, or
@@ -378,7 +398,7 @@ void PersistenceSection(CommandContext& ctx, InfoWriter& w) {
 }
 
 void StatsSection(CommandContext& ctx, InfoWriter& w, const Totals& t, const Rates& rates,
-                  uint64_t expired_keys) {
+                  uint64_t expired_keys, const KeyspaceFigures& figures) {
   // Commands are counted once they have run (as Redis does), so this INFO is not in it yet.
   uint64_t commands = t.commands;
   w.Section("Stats");
@@ -398,10 +418,16 @@ void StatsSection(CommandContext& ctx, InfoWriter& w, const Totals& t, const Rat
   w.Field("sync_partial_ok", 0);
   w.Field("sync_partial_err", 0);
   w.Field("expired_keys", expired_keys);
-  w.Field("expired_stale_perc", "0.00");
-  for (const char* zero : {"expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds"}) {
-    w.Field(zero, 0);
-  }
+  // Redis estimates the share of keys with a TTL that are expired but not yet reclaimed by
+  // sampling; the expiry wheels know it: the backlog of due keys.
+  w.Field("expired_stale_perc",
+          Fixed2(figures.expires > 0 ? static_cast<double>(figures.expiry_backlog) * 100 /
+                                           static_cast<double>(figures.expires)
+                                     : 0));
+  // Steps of active expiry that used their whole budget (Redis: cycles that hit their time
+  // limit), and the time spent in active expiry.
+  w.Field("expired_time_cap_reached_count", t.expire_steps_capped);
+  w.Field("expire_cycle_cpu_milliseconds", t.expire_usec / 1000);
   w.Field("evicted_keys", ctx.server.eviction->evicted_keys());
   // Time spent over maxmemory is not tracked yet: reported as 0.
   for (const char* zero : {"evicted_clients", "total_eviction_exceeded_time",
@@ -506,7 +532,7 @@ std::string GenerateInfo(CommandContext& ctx, const std::vector<std::string_view
   if (sections.Has("clients")) ClientsSection(ctx, w);
   if (sections.Has("memory")) MemorySection(ctx, w);
   if (sections.Has("persistence")) PersistenceSection(ctx, w);
-  if (sections.Has("stats")) StatsSection(ctx, w, totals, rates, expired);
+  if (sections.Has("stats")) StatsSection(ctx, w, totals, rates, expired, figures);
   if (sections.Has("replication")) ReplicationSection(ctx, w);
   if (sections.Has("cpu")) CpuSection(w);
   if (sections.Has("module_list") || sections.Has("modules")) w.Section("Modules");
@@ -522,10 +548,11 @@ std::string GenerateInfo(CommandContext& ctx, const std::vector<std::string_view
   if (sections.Has("keyspace")) {
     w.Section("Keyspace");
     for (size_t d = 0; d < figures.per_db.size(); ++d) {
-      auto [keys, expires] = figures.per_db[d];
-      if (keys == 0) continue;
-      w.Line("db" + std::to_string(d) + ":keys=" + std::to_string(keys) +
-             ",expires=" + std::to_string(expires) + ",avg_ttl=0");
+      const KeyspaceFigures::Db& db = figures.per_db[d];
+      if (db.keys == 0) continue;
+      w.Line("db" + std::to_string(d) + ":keys=" + std::to_string(db.keys) +
+             ",expires=" + std::to_string(db.expires) +
+             ",avg_ttl=" + std::to_string(AverageTtl(db, ctx.now_ms)));
     }
   }
   return std::move(w.text());
@@ -544,7 +571,8 @@ void ResetInfoStats(CommandContext& ctx) {
   for (auto& w : server.worker_stats) {
     for (auto* c : {&w->keyspace_hits, &w->keyspace_misses, &w->commands_processed,
                     &w->connections_received, &w->rejected_connections, &w->net_input_bytes,
-                    &w->net_output_bytes, &w->error_replies}) {
+                    &w->net_output_bytes, &w->error_replies, &w->expire_steps_capped,
+                    &w->expire_usec}) {
       c->store(0, std::memory_order_relaxed);
     }
     for (size_t i = 0; i < commands; ++i) {

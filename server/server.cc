@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "server/active_expire.h"
 #include "server/command_table.h"
 #include "server/scripting/scripting.h"
 #include "server/connection.h"
@@ -75,12 +76,13 @@ ServerState::ServerState(std::shared_ptr<Config> cfg, int workers)
 }
 
 struct Worker {
-  Worker(ServerState& state, int id)
-      : dispatcher(state, id), guard(io.get_executor()), cron(io) {}
+  Worker(ServerState& state, int id, int count)
+      : dispatcher(state, id), guard(io.get_executor()), cron(io), expire(state, io, id, count) {}
   asio::io_context io{1};
   Dispatcher dispatcher;
   asio::executor_work_guard<asio::io_context::executor_type> guard;
   asio::steady_timer cron;  // once a second: idle-client timeout
+  ActiveExpire expire;      // this worker's share of the expired keys
   asio::steady_timer evict_timer{io};  // maxmemory: evicts in bounded steps when over
   std::thread thread;
   // Live connections, so Stop() can close them; touched only on this worker's thread.
@@ -92,7 +94,7 @@ class Server::Impl {
   explicit Impl(std::shared_ptr<Config> config) {
     int workers = WorkerCount(*config);
     state_ = std::make_unique<ServerState>(std::move(config), workers);
-    for (int i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(*state_, i));
+    for (int i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(*state_, i, workers));
     state_->request_shutdown = [this]() { RequestShutdown(); };
   }
 
@@ -135,6 +137,7 @@ class Server::Impl {
     for (auto& worker : workers_) {
       Worker* w = worker.get();
       ScheduleCron(w);
+      w->expire.Start();
       ScheduleEviction(w, std::chrono::milliseconds(100));
       w->thread = std::thread([w]() { w->io.run(); });
     }
@@ -160,6 +163,7 @@ class Server::Impl {
         }
         w->connections.clear();
         w->cron.cancel();
+        w->expire.Stop();
         w->evict_timer.cancel();
         w->guard.reset();
       });

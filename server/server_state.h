@@ -50,6 +50,9 @@ struct alignas(64) WorkerStats {
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
   std::atomic<uint64_t> error_replies{0};
+  // Active expiry (server/active_expire.h): steps cut short by their budget, time spent.
+  std::atomic<uint64_t> expire_steps_capped{0};
+  std::atomic<uint64_t> expire_usec{0};
   std::unique_ptr<CommandStats[]> per_command;
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {

@@ -1,14 +1,24 @@
 // The per-key record: one allocation holding header, key and (for strings) the value inline.
 //
 //   byte 0      type (bits 0-2) | has-expiry (bit 3) | raw-string hint (bit 4)
+//               | expiry-wheel level (bits 5-7, meaningful only with has-expiry)
 //   bytes 1-3   24 bits reserved for eviction metadata (LRU clock or LFU counter)
 //   varint      key length
 //   varint      value length
-//   [8 bytes]   absolute expiry in unix ms, present only when has-expiry is set
+//   [10 bytes]  the TTL extension, present only when has-expiry is set:
+//                 bytes 0-5  absolute expiry in unix ms, 48-bit unsigned, below 2^46 (year 4199)
+//                 bytes 6-9  index of the entry in its expiry-wheel bucket (see expiry_wheel.h)
+//               or, for a "wide" expiry outside [0, 2^46) (Redis accepts PEXPIREAT k
+//               9000000000000000000 and reports it back exactly), marked by bits 46-47 of the
+//               48-bit field both set (byte 5 = 0xc0):
+//                 bytes 0-3  low half of the int64 expiry, bytes 6-9 its high half
+//               Wide expiries lie thousands of years away: such keys are never in the wheel
+//               (lazy expiry still applies to them).
 //   key bytes, value bytes
 //
-// A 16-byte key with a 24-byte value is 46 bytes (48 in its slab class); a TTL adds 8. Multi-byte
-// fields are read with memcpy, so entries need no alignment.
+// A 16-byte key with a 24-byte value is 46 bytes (48 in its slab class); a TTL adds 10 (56, the
+// next class: 4 bytes of wheel position cost no slab space there). Multi-byte fields are read
+// with memcpy, so entries need no alignment.
 #ifndef STASH_STORAGE_ENTRY_H_
 #define STASH_STORAGE_ENTRY_H_
 
@@ -50,7 +60,14 @@ namespace entry_layout {
 inline constexpr uint8_t kTypeMask = 0x07;
 inline constexpr uint8_t kHasExpiry = 0x08;
 inline constexpr uint8_t kRawString = 0x10;
+inline constexpr int kLevelShift = 5;
+inline constexpr uint8_t kLevelMask = 0xe0;
 inline constexpr size_t kFixedHeader = 4;
+inline constexpr size_t kExpirySize = 10;
+// Expiries in [0, kMaxNarrowExpiry) are stored in 48 bits; others are "wide". The bound keeps
+// every narrow expiry within the expiry wheel's range (expiry_wheel.h).
+inline constexpr int64_t kMaxNarrowExpiry = int64_t{1} << 46;
+inline constexpr uint8_t kWideMarker = 0xc0;  // byte 5 of the extension of a wide expiry
 
 inline size_t VarintSize(uint64_t v) {
   size_t n = 1;
@@ -80,7 +97,8 @@ inline const uint8_t* GetVarint(const uint8_t* p, uint64_t* v) {
   return p;
 }
 inline size_t EntrySize(size_t key_len, size_t value_len, bool has_expiry) {
-  return kFixedHeader + VarintSize(key_len) + VarintSize(value_len) + (has_expiry ? 8 : 0) +
+  return kFixedHeader + VarintSize(key_len) + VarintSize(value_len) +
+         (has_expiry ? kExpirySize : 0) +
          key_len + value_len;
 }
 }  // namespace entry_layout
@@ -108,14 +126,44 @@ class Entry {
     p_[3] = (v >> 16) & 0xff;
   }
 
+  // Levels 0-6 are the expiry wheel's levels; kDueLevel its list of due (or not yet sorted)
+  // entries. Meaningful only for an entry with a narrow expiry.
+  static constexpr int kDueLevel = 7;
+
   int64_t expiry_ms() const {
     if (!has_expiry()) return kNoExpiry;
-    int64_t v;
-    memcpy(&v, ExpiryPtr(), 8);
+    const uint8_t* q = ExpiryPtr();
+    if (q[5] == entry_layout::kWideMarker) {
+      uint32_t lo, hi;
+      memcpy(&lo, q, 4);
+      memcpy(&hi, q + 6, 4);
+      return static_cast<int64_t>((static_cast<uint64_t>(hi) << 32) | lo);
+    }
+    uint64_t v = 0;
+    memcpy(&v, q, 6);  // little-endian, as every target of this code
+    return static_cast<int64_t>(v);
+  }
+  // True when the entry has an expiry that belongs in the expiry wheel (a narrow one).
+  bool has_narrow_expiry() const {
+    return has_expiry() && ExpiryPtr()[5] != entry_layout::kWideMarker;
+  }
+  // Rewrites the expiry of an entry that has one (the extension's size does not change). The
+  // caller keeps the expiry wheel in step (Shard does).
+  void set_expiry_in_place(int64_t ms) { WriteExpiry(ExpiryPtr(), ms); }
+  bool ExpiredAt(int64_t now_ms) const { return has_expiry() && expiry_ms() <= now_ms; }
+  static bool IsWide(int64_t ms) { return ms < 0 || ms >= entry_layout::kMaxNarrowExpiry; }
+
+  int wheel_level() const { return p_[0] >> entry_layout::kLevelShift; }
+  void set_wheel_level(int level) {
+    p_[0] = static_cast<uint8_t>((p_[0] & ~entry_layout::kLevelMask) |
+                                 (level << entry_layout::kLevelShift));
+  }
+  uint32_t wheel_pos() const {
+    uint32_t v;
+    memcpy(&v, ExpiryPtr() + 6, 4);
     return v;
   }
-  void set_expiry_in_place(int64_t ms) { memcpy(ExpiryPtr(), &ms, 8); }
-  bool ExpiredAt(int64_t now_ms) const { return has_expiry() && expiry_ms() <= now_ms; }
+  void set_wheel_pos(uint32_t pos) { memcpy(ExpiryPtr() + 6, &pos, 4); }
 
   std::string_view key() const {
     Fields f = Decode();
@@ -143,8 +191,8 @@ class Entry {
     uint8_t* q = entry_layout::PutVarint(p + entry_layout::kFixedHeader, key.size());
     q = entry_layout::PutVarint(q, value_len);
     if (has_expiry) {
-      memcpy(q, &expiry_ms, 8);
-      q += 8;
+      Entry(p).WriteExpiry(q, expiry_ms);
+      q += entry_layout::kExpirySize;
     }
     memcpy(q, key.data(), key.size());
     return Entry(p);
@@ -160,7 +208,7 @@ class Entry {
     uint64_t klen, vlen;
     const uint8_t* q = entry_layout::GetVarint(p_ + entry_layout::kFixedHeader, &klen);
     q = entry_layout::GetVarint(q, &vlen);
-    if (has_expiry()) q += 8;
+    if (has_expiry()) q += entry_layout::kExpirySize;
     return {const_cast<uint8_t*>(q), static_cast<size_t>(klen), static_cast<size_t>(vlen)};
   }
   uint8_t* ExpiryPtr() const {
@@ -168,6 +216,24 @@ class Entry {
     const uint8_t* q = entry_layout::GetVarint(p_ + entry_layout::kFixedHeader, &ignored);
     q = entry_layout::GetVarint(q, &ignored);
     return const_cast<uint8_t*>(q);
+  }
+  // Writes ms at q (the TTL extension). A narrow expiry starts on the wheel's due list at
+  // position 0 until the wheel places the entry.
+  void WriteExpiry(uint8_t* q, int64_t ms) {
+    if (IsWide(ms)) {
+      uint64_t v = static_cast<uint64_t>(ms);
+      uint32_t lo = static_cast<uint32_t>(v), hi = static_cast<uint32_t>(v >> 32);
+      memcpy(q, &lo, 4);
+      q[4] = 0;
+      q[5] = entry_layout::kWideMarker;
+      memcpy(q + 6, &hi, 4);
+      set_wheel_level(0);
+    } else {
+      uint64_t v = static_cast<uint64_t>(ms);
+      memcpy(q, &v, 6);
+      memset(q + 6, 0, 4);
+      set_wheel_level(kDueLevel);
+    }
   }
 
   uint8_t* p_ = nullptr;

@@ -35,6 +35,19 @@ class EntryTable {
 
   // The slot holding key, or kNotFound.
   size_t Find(std::string_view key, uint64_t hash) const;
+  // Starts fetching the cache line where a lookup of hash begins (batched deletions).
+  void Prefetch(uint64_t hash) const {
+    if (capacity_ != 0) __builtin_prefetch(&slots_[Home(Local(hash), capacity_)]);
+  }
+  // Once the slots are at hand: starts fetching the entries of the first `n` slots from hash's
+  // home, which a deletion there reads (EraseAt rehashes the keys it may shift back).
+  void PrefetchCluster(uint64_t hash, size_t n) const {
+    if (capacity_ == 0) return;
+    size_t p = Home(Local(hash), capacity_);
+    for (size_t i = 0; i < n && p + i < capacity_ && slots_[p + i] != 0; ++i) {
+      __builtin_prefetch(Pointer(slots_[p + i]));
+    }
+  }
   Entry At(size_t slot) const { return Entry(Pointer(slots_[slot])); }
   // Adds an entry whose key is not present. May grow the table: slot numbers change.
   void Insert(Entry e, uint64_t hash);

@@ -8,20 +8,48 @@
 
 namespace stash::storage {
 
-Entry Shard::Allocate(ValueType type, std::string_view key, size_t value_len,
-                      int64_t expiry_ms) {
+Entry Shard::Allocate(ValueType type, std::string_view key, size_t value_len, int64_t expiry_ms,
+                      bool place_in_wheel) {
   size_t size = entry_layout::EntrySize(key.size(), value_len, expiry_ms != kNoExpiry);
   auto* p = static_cast<uint8_t*>(data_.slab.Allocate(size));
-  if (expiry_ms != kNoExpiry) ++data_.expires;
   Entry e = Entry::Init(p, type, key, value_len, expiry_ms);
   e.set_meta24(InitialMeta(AccessClockMs()));  // as Redis's createObject stamps a new object
+  if (expiry_ms != kNoExpiry) AddExpiry(e, place_in_wheel);
   return e;
 }
 
-void Shard::Free(Entry e, bool destroy_object) {
-  if (e.has_expiry()) --data_.expires;
+void Shard::Free(Entry e, bool destroy_object, bool in_wheel) {
+  if (e.has_expiry()) DropExpiry(e, in_wheel);
   if (destroy_object && e.type() != ValueType::kString) delete ObjectOf(e);
   data_.slab.Deallocate(e.raw(), e.size());
+}
+
+void Shard::AddExpiry(Entry e, bool place_in_wheel) {
+  ++data_.expires;
+  data_.expiry_sum += e.expiry_ms();
+  if (!place_in_wheel || !e.has_narrow_expiry()) return;
+  if (!data_.wheel) {
+    data_.wheel = std::make_unique<ExpiryWheel>();
+    SyncWheelHint();
+  }
+  data_.wheel->Insert(e);
+}
+
+void Shard::DropExpiry(Entry e, bool in_wheel) {
+  --data_.expires;
+  data_.expiry_sum -= e.expiry_ms();
+  if (in_wheel && e.has_narrow_expiry()) data_.wheel->Remove(e);
+}
+
+void Shard::DeleteExpired(Entry e, uint64_t hash) {
+  std::string_view key = e.key();
+  size_t slot = data_.table.Find(key, hash);
+  data_.table.EraseAt(slot);
+  ++expired_keys_;
+  // The "expired" event and tracking invalidation, as for lazy expiry (Find, Erase).
+  if (observer_ != nullptr) observer_->KeyExpired(key);
+  Touch(key);  // before Free: key is a view of the entry's own bytes
+  Free(e);
 }
 
 size_t Shard::SlotOf(std::string_view key, uint64_t hash, Entry e) const {
@@ -79,7 +107,11 @@ Entry Shard::Put(std::string_view key, uint64_t hash, ValueType type, std::strin
         old.has_expiry() == (expiry_ms != kNoExpiry)) {
       // memmove: value may be this very entry's value (a caller rewriting a key with itself).
       memmove(old.value_data(), value.data(), value.size());
-      if (expiry_ms != kNoExpiry) old.set_expiry_in_place(expiry_ms);
+      if (expiry_ms != kNoExpiry && old.expiry_ms() != expiry_ms) {
+        DropExpiry(old);
+        old.set_expiry_in_place(expiry_ms);
+        AddExpiry(old);
+      }
       old.set_raw_string(false);
       StampAccess(old, AccessClockMs());  // Redis's setKey looks the old value up (a touch)
       Touch(key);
@@ -112,20 +144,26 @@ Entry Shard::ResizeValue(std::string_view key, uint64_t hash, Entry e, size_t ne
     return e;
   }
   size_t slot = SlotOf(key, hash, e);
-  Entry fresh = Allocate(e.type(), key, new_len, e.expiry_ms());
+  // The fresh copy takes over e's wheel record instead of a remove and an insert.
+  Entry fresh = Allocate(e.type(), key, new_len, e.expiry_ms(), /*place_in_wheel=*/false);
   memcpy(fresh.value_data(), old_value.data(), std::min(old_value.size(), new_len));
   fresh.set_raw_string(e.raw_string());
   fresh.set_meta24(e.meta24());
+  if (e.has_narrow_expiry()) data_.wheel->Relocate(e, fresh);
   data_.table.Replace(slot, fresh);
   Touch(key);  // before Free: key may be a view of e's bytes
-  Free(e, /*destroy_object=*/false);  // the object (if any) moved to fresh
+  Free(e, /*destroy_object=*/false, /*in_wheel=*/false);  // the object (if any) moved to fresh
   return fresh;
 }
 
 Entry Shard::SetExpiry(std::string_view key, uint64_t hash, Entry e, int64_t expiry_ms) {
   Touch(key);
   if (e.has_expiry() == (expiry_ms != kNoExpiry)) {
-    if (expiry_ms != kNoExpiry) e.set_expiry_in_place(expiry_ms);
+    if (expiry_ms != kNoExpiry && e.expiry_ms() != expiry_ms) {
+      DropExpiry(e);
+      e.set_expiry_in_place(expiry_ms);
+      AddExpiry(e);
+    }
     return e;
   }
   size_t slot = SlotOf(key, hash, e);
@@ -213,7 +251,10 @@ void Shard::Clear() {
   });
   data_.slab.ReleaseAll();
   data_.table.Clear();
+  data_.wheel.reset();
+  SyncWheelHint();
   data_.expires = 0;
+  data_.expiry_sum = 0;
 }
 
 void Shard::SwapContents(Shard& other) {
@@ -221,7 +262,11 @@ void Shard::SwapContents(Shard& other) {
   other.TouchExisting(data_);
   data_.table.Swap(other.data_.table);
   data_.slab.Swap(other.data_.slab);
+  std::swap(data_.wheel, other.data_.wheel);
+  SyncWheelHint();
+  other.SyncWheelHint();
   std::swap(data_.expires, other.data_.expires);
+  std::swap(data_.expiry_sum, other.data_.expiry_sum);
 }
 
 void Shard::TouchSlow(std::string_view key) {

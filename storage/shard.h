@@ -15,6 +15,8 @@
 
 #include "storage/entry.h"
 #include "storage/entry_table.h"
+#include "storage/expiry_wheel.h"
+#include "storage/hash.h"
 #include "storage/slab_allocator.h"
 #include "storage/value.h"
 
@@ -98,11 +100,39 @@ class Shard {
   // database, as SWAPDB does. Watched keys existing in either are marked modified.
   void SwapContents(Shard& other);
 
+  // Active expiry: deletes keys whose TTL has passed at now_ms, found through the expiry wheel
+  // (no scan), spending at most `budget` units of work (one per key deleted, record moved or
+  // wheel slot skipped). on_expired(key) runs before each key is freed (it must not change the
+  // shard). Counts expired_keys and marks WATCHed keys, as lazy expiry does.
+  struct ExpireResult {
+    size_t expired = 0;
+    size_t work = 0;   // budget units spent
+    bool done = true;  // false: the budget ran out, more may be due
+  };
+  template <typename Visit>
+  ExpireResult ExpireDue(int64_t now_ms, size_t budget, Visit&& on_expired);
+
   size_t size() const { return data_.table.size(); }
   size_t expires() const { return data_.expires; }
-  // Bytes held for entries and the table.
-  size_t bytes_used() const { return data_.slab.bytes_used() + data_.table.bytes(); }
+  // Sum of the expiry times (unix ms) of the keys with a TTL: their exact average TTL is
+  // expiry_sum() / expires() - now.
+  __int128 expiry_sum() const { return data_.expiry_sum; }
+  // Keys already due but not yet deleted (see ExpiryWheel::Backlog).
+  size_t expiry_backlog(int64_t now_ms) const {
+    return data_.wheel ? data_.wheel->Backlog(now_ms) : 0;
+  }
+  // Bytes held for entries, the table and the expiry wheel's records.
+  size_t bytes_used() const {
+    return data_.slab.bytes_used() + data_.table.bytes() +
+           (data_.wheel ? data_.wheel->bytes() : 0);
+  }
   uint64_t expired_keys() const { return expired_keys_; }
+  // The expiry wheel, if the shard ever had a key with a (narrow) TTL; for tests and stats.
+  const ExpiryWheel* wheel() const { return data_.wheel.get(); }
+  // Whether the shard has an expiry wheel, readable WITHOUT the mutex (a hint, exact once the
+  // mutex is taken): lets an active-expiry pass skip shards that never had a TTL key without
+  // locking them.
+  bool has_wheel_hint() const { return has_wheel_.load(std::memory_order_relaxed); }
 
   // Hash-ordered cursor iteration; see EntryTable::Scan.
   template <typename Visit>
@@ -135,22 +165,70 @@ class Shard {
     explicit Data(int shard_bits) : table(shard_bits) {}
     EntryTable table;
     SlabAllocator slab;
+    // The keys with a narrow expiry (entry.h), created with the shard's first one.
+    std::unique_ptr<ExpiryWheel> wheel;
     size_t expires = 0;
+    __int128 expiry_sum = 0;
   };
 
   size_t SlotOf(std::string_view key, uint64_t hash, Entry e) const;
-  Entry Allocate(ValueType type, std::string_view key, size_t value_len, int64_t expiry_ms);
+  // With place_in_wheel false the caller gives the new entry a wheel record (Relocate).
+  Entry Allocate(ValueType type, std::string_view key, size_t value_len, int64_t expiry_ms,
+                 bool place_in_wheel = true);
+  // Counts e's expiry and files it in the wheel, or the reverse.
+  void AddExpiry(Entry e, bool place_in_wheel = true);
+  void DropExpiry(Entry e, bool in_wheel = true);
+  // Deletes an entry the wheel found expired; hash is its key's.
+  void DeleteExpired(Entry e, uint64_t hash);
   // Frees e's memory and, unless the object moved to another entry, its collection object.
-  void Free(Entry e, bool destroy_object = true);
+  void Free(Entry e, bool destroy_object = true, bool in_wheel = true);
   void TouchSlow(std::string_view key);
   void TouchExisting(const Data& also);
 
+  void SyncWheelHint() { has_wheel_.store(data_.wheel != nullptr, std::memory_order_relaxed); }
+
   std::mutex mu_;
   Data data_;
+  std::atomic<bool> has_wheel_{false};
   uint64_t expired_keys_ = 0;
   KeyObserver* observer_ = nullptr;
   std::unordered_multimap<std::string, std::shared_ptr<WatchState>> watchers_;
 };
+
+template <typename Visit>
+Shard::ExpireResult Shard::ExpireDue(int64_t now_ms, size_t budget, Visit&& on_expired) {
+  ExpireResult result;
+  if (!data_.wheel) return result;
+  const size_t initial = budget;
+  // Victims come in batches so that their entries, then their table slots, then the entries
+  // next to them in the table (which the deletion rehashes) are fetched from memory in
+  // parallel rather than one miss after another.
+  constexpr size_t kBatch = 16;
+  Entry batch[kBatch];
+  uint64_t hashes[kBatch];
+  while (budget > 0) {
+    size_t n = data_.wheel->NextDueBatch(now_ms, &budget, batch, std::min(kBatch, budget));
+    if (n == 0) break;
+    for (size_t i = 0; i < n; ++i) __builtin_prefetch(batch[i].raw());
+    for (size_t i = 0; i < n; ++i) {
+      hashes[i] = HashKey(batch[i].key());
+      data_.table.Prefetch(hashes[i]);
+    }
+    for (size_t i = 0; i < n; ++i) data_.table.PrefetchCluster(hashes[i], 6);
+    for (size_t i = 0; i < n; ++i) {
+      on_expired(batch[i].key());
+      DeleteExpired(batch[i], hashes[i]);
+    }
+    budget -= n;
+    result.expired += n;
+  }
+  // A shard emptied by expiry (a mass expiry) gives its slab pages back; with keys left, freed
+  // slots stay on the slab's free lists for reuse.
+  if (result.expired > 0 && data_.table.size() == 0) data_.slab.ReleaseAll();
+  result.done = budget > 0;
+  result.work = initial - budget;
+  return result;
+}
 
 }  // namespace stash::storage
 

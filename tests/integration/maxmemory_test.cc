@@ -118,6 +118,54 @@ TEST_CASE("lowering maxmemory evicts down to it without any further command") {
   CHECK(f.c().Call({"EXISTS", "new"}) == ":1\r\n");
 }
 
+TEST_CASE("eviction removes hashes, lists, sets and sorted sets and reclaims their memory") {
+  Fixture f;
+  REQUIRE(f.c().Call({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}) == "+OK\r\n");
+  int64_t base = f.Info("memory", "used_memory");
+  // 400 keys of each type, each holding 200 elements (past the compact encodings).
+  const char* kinds[] = {"hash", "list", "set", "zset"};
+  for (int i = 0; i < 400; ++i) {
+    for (const char* kind : kinds) {
+      std::string key = std::string(kind) + ":" + std::to_string(i);
+      std::vector<std::string> argv;
+      if (std::string(kind) == "hash") argv = {"HSET", key};
+      if (std::string(kind) == "list") argv = {"RPUSH", key};
+      if (std::string(kind) == "set") argv = {"SADD", key};
+      if (std::string(kind) == "zset") argv = {"ZADD", key};
+      for (int j = 0; j < 200; ++j) {
+        if (std::string(kind) == "hash" || std::string(kind) == "zset") {
+          argv.push_back(std::to_string(j));
+        }
+        argv.push_back("element-" + std::to_string(j));
+      }
+      REQUIRE(f.c().SendCommand(argv));
+    }
+  }
+  for (int i = 0; i < 1600; ++i) REQUIRE(f.c().ReadReply() == ":200\r\n");
+  int64_t full = f.Info("memory", "used_memory");
+  REQUIRE(full - base > 1600 * 200 * 8);
+  int64_t limit = base + (full - base) / 4;
+  REQUIRE(f.c().Call({"CONFIG", "SET", "maxmemory", std::to_string(limit)}) == "+OK\r\n");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int64_t used = full;
+  while (std::chrono::steady_clock::now() < deadline) {
+    used = f.Info("memory", "used_memory");
+    if (used <= limit) break;
+  }
+  // used_memory counts the collections' own allocations, so evicting them brings it down.
+  CHECK(used <= limit);
+  int64_t evicted = f.Info("stats", "evicted_keys");
+  CHECK(evicted > 800);
+  std::string dbsize = f.c().Call({"DBSIZE"});
+  CHECK(std::stoll(dbsize.substr(1)) == 1600 - evicted);
+  // Every type lost keys (the sampling does not care about types).
+  for (const char* kind : kinds) {
+    std::string pattern = std::string(kind) + ":*";
+    std::string keys = f.c().Call({"KEYS", pattern});
+    CHECK(std::stoll(keys.substr(1)) < 400);
+  }
+}
+
 TEST_CASE("volatile policies without keys with a TTL answer OOM; with them they evict those") {
   Fixture f;
   int64_t base = f.Info("memory", "used_memory");

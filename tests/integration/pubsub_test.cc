@@ -281,6 +281,33 @@ TEST_CASE("keyspace notifications of other clients' writes and of expiry") {
   CHECK(sub.ReadReply() == del("marker"));
 }
 
+TEST_CASE("expired and evicted events come from active expiry and eviction, no read needed") {
+  STASH_FOR_EACH_SERVER(kind);
+  Fixture f(kind);
+  RespClient sub = f.Connect();
+  RespClient writer = f.Connect();
+  CHECK(writer.Call({"CONFIG", "SET", "notify-keyspace-events", "Exe"}) == "+OK\r\n");
+  CHECK(sub.Call({"SUBSCRIBE", "__keyevent@0__:expired"}) ==
+        Confirm(false, "subscribe", "__keyevent@0__:expired", 1));
+  CHECK(sub.Call({"SUBSCRIBE", "__keyevent@0__:evicted"}) ==
+        Confirm(false, "subscribe", "__keyevent@0__:evicted", 2));
+  // Nobody reads "short": the server's own expiry cycle must find it and announce it.
+  CHECK(writer.Call({"SET", "short", "v", "PX", "30"}) == "+OK\r\n");
+  CHECK(sub.ReadReply() == Frame(false, {"message", "__keyevent@0__:expired", "short"}));
+  // Under allkeys-lru with no room, writing evicts: the first eviction is announced.
+  CHECK(writer.Call({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}) == "+OK\r\n");
+  for (int i = 0; i < 50; ++i) {
+    CHECK(writer.Call({"SET", "fill:" + std::to_string(i), std::string(1000, 'x')}) ==
+          "+OK\r\n");
+  }
+  CHECK(writer.Call({"CONFIG", "SET", "maxmemory", "1"}) == "+OK\r\n");
+  CHECK(writer.Call({"SET", "trigger", "v"}) == "+OK\r\n");
+  std::string evicted = sub.ReadReply().value_or("");
+  CHECK(evicted.find("__keyevent@0__:evicted") != std::string::npos);
+  CHECK(evicted.find("fill:") != std::string::npos);
+  CHECK(writer.Call({"CONFIG", "SET", "maxmemory", "0"}) == "+OK\r\n");
+}
+
 TEST_CASE("the idle timeout closes normal clients but not subscribers") {
   STASH_FOR_EACH_SERVER(kind);
   Fixture f(kind);

@@ -1,0 +1,199 @@
+#include "storage/expiry_wheel.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+#include "storage/memory_counter.h"
+
+namespace stash::storage {
+
+ExpiryWheel::~ExpiryWheel() {
+  for (auto& level : slots_) {
+    for (Bucket& b : level) memory::Free(b.items);
+  }
+  memory::Free(due_.items);
+}
+
+void ExpiryWheel::Resize(Bucket& b, uint32_t cap) {
+  bytes_ -= size_t{b.cap} * sizeof(uint8_t*);
+  if (cap == 0) {
+    memory::Free(b.items);
+    b.items = nullptr;
+  } else {
+    // Counted (INFO used_memory, maxmemory), as every allocation of the keyspace.
+    void* p = memory::Realloc(b.items, size_t{cap} * sizeof(uint8_t*));
+    if (p == nullptr) throw std::bad_alloc();
+    b.items = static_cast<uint8_t**>(p);
+  }
+  b.cap = cap;
+  bytes_ += size_t{cap} * sizeof(uint8_t*);
+}
+
+void ExpiryWheel::Push(Bucket& b, Entry e, int level, unsigned digit) {
+  // Growth by 1.5x (not 2x) keeps spare capacity within the 16-byte-per-key budget.
+  if (b.size == b.cap) Resize(b, b.cap + std::max<uint32_t>(1, b.cap / 2));
+  b.items[b.size] = e.raw();
+  e.set_wheel_level(level);
+  e.set_wheel_pos(b.size);
+  ++b.size;
+  ++size_;
+  if (level != Entry::kDueLevel) occupied_[level] |= uint64_t{1} << digit;
+}
+
+void ExpiryWheel::Erase(Bucket& b, uint32_t pos, int level, unsigned digit) {
+  uint32_t last = b.size - 1;
+  if (pos != last) {
+    b.items[pos] = b.items[last];
+    Entry(b.items[pos]).set_wheel_pos(pos);
+  }
+  b.size = last;
+  --size_;
+  if (b.size == 0) {
+    Resize(b, 0);
+    if (level != Entry::kDueLevel) occupied_[level] &= ~(uint64_t{1} << digit);
+  } else if (uint64_t{b.cap} * 2 > uint64_t{b.size} * 3) {
+    // More than 1.5x spare: shrink to 1.25x, so a grow and a shrink are Θ(size) operations
+    // apart (amortized O(1)).
+    Resize(b, b.size + b.size / 4);
+  }
+}
+
+ExpiryWheel::Bucket& ExpiryWheel::BucketOf(Entry e) {
+  int level = e.wheel_level();
+  if (level == Entry::kDueLevel) return due_;
+  return slots_[level][Digit(Tick(e.expiry_ms()), level)];
+}
+
+void ExpiryWheel::Place(Entry e) {
+  uint64_t tick = Tick(e.expiry_ms());
+  if (!started_ || tick < current_) {
+    Push(due_, e, Entry::kDueLevel, 0);
+    return;
+  }
+  uint64_t x = tick ^ current_;
+  // x < 2^42 for narrow expiries (entry.h), so the level is at most 6.
+  int level = x == 0 ? 0 : (63 - __builtin_clzll(x)) / kSlotBits;
+  unsigned digit = Digit(tick, level);
+  Push(slots_[level][digit], e, level, digit);
+}
+
+void ExpiryWheel::Insert(Entry e) { Place(e); }
+
+void ExpiryWheel::Remove(Entry e) {
+  int level = e.wheel_level();
+  if (level == Entry::kDueLevel) {
+    Erase(due_, e.wheel_pos(), level, 0);
+    return;
+  }
+  unsigned digit = Digit(Tick(e.expiry_ms()), level);
+  Erase(slots_[level][digit], e.wheel_pos(), level, digit);
+}
+
+void ExpiryWheel::Relocate(Entry from, Entry to) {
+  Bucket& b = BucketOf(from);
+  uint32_t pos = from.wheel_pos();
+  b.items[pos] = to.raw();
+  to.set_wheel_level(from.wheel_level());
+  to.set_wheel_pos(pos);
+}
+
+uint64_t ExpiryWheel::NextEventTick() const {
+  // The start of the earliest non-empty slot after the current tick. Every record on level L
+  // has a digit above the current tick's there (the slot at the current digit was cascaded),
+  // and the same higher digits, so its slot starts within the current level-(L+1) slot.
+  uint64_t best = UINT64_MAX;
+  for (int level = 0; level < kLevels; ++level) {
+    unsigned d = Digit(current_, level);
+    uint64_t later = d == kSlots - 1 ? 0 : occupied_[level] & (~uint64_t{0} << (d + 1));
+    if (later == 0) continue;
+    int shift = kSlotBits * level;
+    uint64_t base = (current_ >> (shift + kSlotBits)) << (shift + kSlotBits);
+    best = std::min(best, base | (static_cast<uint64_t>(__builtin_ctzll(later)) << shift));
+  }
+  return best;
+}
+
+int ExpiryWheel::CascadeLevelAt(uint64_t tick) const {
+  // Arriving at the start of a level-L slot (the low 6L bits are zero) means that slot's
+  // records, and those of the lower levels' slots starting there, must move down.
+  int level = 0;
+  while (level + 1 < kLevels && (tick & ((uint64_t{1} << (kSlotBits * (level + 1))) - 1)) == 0) {
+    ++level;
+  }
+  return level;
+}
+
+Entry ExpiryWheel::NextDue(int64_t now_ms, size_t* budget) {
+  uint64_t end = EndTick(now_ms);
+  if (!started_) {
+    started_ = true;
+    current_ = end;
+  }
+  while (*budget > 0) {
+    if (due_.size > 0) {
+      if (due_.size > 8) __builtin_prefetch(due_.items[due_.size - 9]);
+      Entry e(due_.items[due_.size - 1]);
+      int64_t expiry = e.expiry_ms();
+      if (expiry <= now_ms) return e;
+      // Not due: added before the wheel knew the time, or the clock went back (then it waits
+      // for the clock to catch up).
+      if (Tick(expiry) < current_) return Entry();
+      Erase(due_, due_.size - 1, Entry::kDueLevel, 0);
+      Place(e);
+      --*budget;
+      continue;
+    }
+    if (cascade_level_ > 0) {
+      unsigned digit = Digit(current_, cascade_level_);
+      Bucket& b = slots_[cascade_level_][digit];
+      if (b.size > 0) {
+        // Placing reads the entry: fetch the ones a few steps ahead meanwhile.
+        if (b.size > 8) __builtin_prefetch(b.items[b.size - 9]);
+        Entry e(b.items[b.size - 1]);
+        Erase(b, b.size - 1, cascade_level_, digit);
+        Place(e);  // lands on a lower level: its digit here equals the current one
+        --*budget;
+      } else {
+        --cascade_level_;
+      }
+      continue;
+    }
+    if (current_ >= end) return Entry();
+    Bucket& b0 = slots_[0][Digit(current_, 0)];
+    // Records of tick current_ < end: all expired (their expiry is at most 16 * end - 1).
+    if (b0.size > 0) return Entry(b0.items[b0.size - 1]);
+    current_ = std::min(NextEventTick(), end);
+    cascade_level_ = CascadeLevelAt(current_);
+    --*budget;
+  }
+  return Entry();
+}
+
+size_t ExpiryWheel::NextDueBatch(int64_t now_ms, size_t* budget, Entry* out, size_t max) {
+  if (max == 0) return 0;
+  Entry e = NextDue(now_ms, budget);
+  if (!e) return 0;
+  out[0] = e;
+  if (e.wheel_level() != 0) return 1;  // from the due list: each one must be checked
+  // A level-0 record of a wholly past tick: the whole bucket is due.
+  const Bucket& b = slots_[0][Digit(current_, 0)];
+  size_t n = std::min<size_t>(max, b.size);
+  for (size_t i = 1; i < n; ++i) out[i] = Entry(b.items[b.size - 1 - i]);
+  // The next call's victims are the records before these: start fetching them now, so their
+  // memory arrives while this batch is deleted.
+  size_t ahead = std::min<size_t>(max, b.size - n);
+  for (size_t i = 0; i < ahead; ++i) __builtin_prefetch(b.items[b.size - 1 - n - i]);
+  return n;
+}
+
+size_t ExpiryWheel::Backlog(int64_t now_ms) const {
+  size_t n = due_.size;
+  uint64_t end = EndTick(now_ms);
+  if (!started_ || end <= current_) return n;
+  uint64_t last = std::min(end, (current_ | (kSlots - 1)) + 1);  // within the level-0 cycle
+  for (uint64_t t = current_; t < last; ++t) n += slots_[0][Digit(t, 0)].size;
+  return n;
+}
+
+}  // namespace stash::storage

@@ -1,0 +1,124 @@
+// A hierarchical timing wheel holding a shard's keys with a TTL, so that expired keys are found
+// without scanning or sampling the keyspace (active expiry; lazy expiry on access stays).
+//
+// Time is counted in ticks of 16 ms (tick = expiry_ms >> 4). Level L (0..6) has 64 slots, each
+// covering 64^L ticks; 7 levels of 6 bits cover 2^42 ticks, which is every narrow expiry (below
+// 2^46 ms, see entry.h), so no record ever needs clamping. As in Linux's classic timer wheel,
+// an entry due at tick t goes to the level of the highest 6-bit digit in which t differs from
+// the wheel's current tick, in the slot named by t's digit there. When the current tick enters
+// a higher-level slot, that slot is "cascaded": its records are placed again, now on lower
+// levels. Level-0 slots hold entries of one tick each; once the tick is wholly in the past,
+// every entry there has expired.
+//
+// Records are the entries themselves: a bucket is an array of entry pointers, and each entry
+// stores its level (3 bits of its header byte) and its index in the bucket (4 bytes of its TTL
+// extension). So removal is O(1) (swap with the last record and update that entry's index),
+// a relocated entry just overwrites its record, and the wheel needs no per-key allocation.
+// Buckets grow and shrink by at most 1.5x, so the records cost at most 12 bytes per key on top
+// of the 4-byte index: the 16 bytes per TTL key that the design allows. Keys without a TTL cost
+// nothing; the wheel itself (7 * 64 + 1 buckets of 16 bytes) exists only in shards that have
+// held a TTL key.
+//
+// The wheel never reads a clock: NextDue takes the time, which keeps it testable. Until the
+// first NextDue call it does not know the time, so entries added before it wait, unsorted, on
+// the due list, and NextDue sorts them out.
+//
+// REQUIRES: external synchronization (the shard mutex). Entries handed in must have a narrow
+// expiry (Entry::has_narrow_expiry), and their expiry must not change while they are in the
+// wheel (remove, change, add again).
+#ifndef STASH_STORAGE_EXPIRY_WHEEL_H_
+#define STASH_STORAGE_EXPIRY_WHEEL_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "storage/entry.h"
+
+namespace stash::storage {
+
+class ExpiryWheel {
+ public:
+  static constexpr int kLevels = 7;
+  static constexpr int kSlotBits = 6;
+  static constexpr int kSlots = 1 << kSlotBits;
+  static constexpr int kTickShift = 4;  // 16 ms per tick
+
+  ExpiryWheel() = default;
+  ExpiryWheel(const ExpiryWheel&) = delete;
+  ExpiryWheel& operator=(const ExpiryWheel&) = delete;
+  ~ExpiryWheel();
+
+  // Adds an entry that is not in the wheel; sets its level and position.
+  void Insert(Entry e);
+  // Removes an entry that is in the wheel.
+  void Remove(Entry e);
+  // `to` is a relocated copy of `from` (same expiry): it takes over from's record.
+  void Relocate(Entry from, Entry to);
+
+  // The next entry whose expiry is at or before now_ms, left in the wheel for the caller to
+  // delete (which removes it), or an empty Entry when none is due yet. Advancing the wheel's
+  // time, cascading and sorting records costs one unit of *budget per record moved or slot
+  // skipped; an empty Entry with *budget at 0 means the work was cut short, not that nothing
+  // is due. The caller charges its own unit per entry returned, which bounds every call.
+  Entry NextDue(int64_t now_ms, size_t* budget);
+  // Like NextDue, but returns up to `max` due entries in out[] (their count): out[0] is the last
+  // record of its bucket, out[1] the one before it, and so on, so deleting them in that order
+  // (each is then its bucket's last record) moves no other record. Knowing several victims
+  // ahead lets the caller prefetch their memory: a mass expiry is bound by cache misses.
+  size_t NextDueBatch(int64_t now_ms, size_t* budget, Entry* out, size_t max);
+
+  size_t size() const { return size_; }
+  // Entries already due at now_ms that are still here: the due list and the level-0 slots of
+  // wholly past ticks (the wheel's backlog; entries still on higher levels are not counted).
+  size_t Backlog(int64_t now_ms) const;
+  // Bytes allocated for buckets (records and spare capacity).
+  size_t bytes() const { return bytes_; }
+
+  // Visits every record as (entry, level, index in its bucket), for tests that check that the
+  // records and the entries agree.
+  template <typename Visit>
+  void ForEachRecord(Visit&& visit) const {
+    for (int level = 0; level < kLevels; ++level) {
+      for (const Bucket& b : slots_[level]) {
+        for (uint32_t i = 0; i < b.size; ++i) visit(Entry(b.items[i]), level, i);
+      }
+    }
+    for (uint32_t i = 0; i < due_.size; ++i) visit(Entry(due_.items[i]), Entry::kDueLevel, i);
+  }
+
+ private:
+  struct Bucket {
+    uint32_t size = 0;
+    uint32_t cap = 0;
+    uint8_t** items = nullptr;
+  };
+
+  static uint64_t Tick(int64_t ms) { return static_cast<uint64_t>(ms) >> kTickShift; }
+  // The first tick that is not wholly at or before now_ms.
+  static uint64_t EndTick(int64_t now_ms) {
+    return now_ms < 0 ? 0 : static_cast<uint64_t>(now_ms + 1) >> kTickShift;
+  }
+  static unsigned Digit(uint64_t tick, int level) {
+    return static_cast<unsigned>(tick >> (kSlotBits * level)) & (kSlots - 1);
+  }
+  Bucket& BucketOf(Entry e);
+  void Place(Entry e);
+  void Push(Bucket& b, Entry e, int level, unsigned digit);
+  void Erase(Bucket& b, uint32_t pos, int level, unsigned digit);
+  void Resize(Bucket& b, uint32_t cap);
+  uint64_t NextEventTick() const;
+  int CascadeLevelAt(uint64_t tick) const;
+
+  Bucket slots_[kLevels][kSlots];
+  uint64_t occupied_[kLevels] = {};  // bit d of level L: slot d is non-empty
+  Bucket due_;
+  uint64_t current_ = 0;   // ticks before this one are processed
+  int cascade_level_ = 0;  // slots of levels 1..this at current_ still to cascade
+  bool started_ = false;
+  size_t size_ = 0;
+  size_t bytes_ = 0;
+};
+
+}  // namespace stash::storage
+
+#endif  // STASH_STORAGE_EXPIRY_WHEEL_H_

@@ -166,7 +166,7 @@ TEST_CASE("eviction removes hashes, lists, sets and sorted sets and reclaims the
   }
 }
 
-TEST_CASE("volatile policies without keys with a TTL answer OOM; with them they evict those") {
+TEST_CASE("volatile policies without keys with a TTL answer OOM, with them they evict those") {
   Fixture f;
   int64_t base = f.Info("memory", "used_memory");
   f.Fill(2000, 1000);

@@ -301,7 +301,9 @@ TEST_CASE("expired and evicted events come from active expiry and eviction, no r
           "+OK\r\n");
   }
   CHECK(writer.Call({"CONFIG", "SET", "maxmemory", "1"}) == "+OK\r\n");
-  CHECK(writer.Call({"SET", "trigger", "v"}) == "+OK\r\n");
+  // Everything is evicted and memory still exceeds 1 byte: the write itself is refused.
+  CHECK(writer.Call({"SET", "trigger", "v"}) ==
+        "-OOM command not allowed when used memory > 'maxmemory'.\r\n");
   std::string evicted = sub.ReadReply().value_or("");
   CHECK(evicted.find("__keyevent@0__:evicted") != std::string::npos);
   CHECK(evicted.find("fill:") != std::string::npos);

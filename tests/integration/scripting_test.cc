@@ -283,7 +283,7 @@ TEST_CASE("a busy script makes others get BUSY until SCRIPT KILL stops it") {
   CHECK(other.Call({"PING"}) == "+PONG\r\n");
 }
 
-TEST_CASE("a busy script that wrote is unkillable; SHUTDOWN NOSAVE still stops the server") {
+TEST_CASE("a busy script that wrote is unkillable, and SHUTDOWN NOSAVE still stops the server") {
   STASH_FOR_EACH_SERVER(kind);
   Fixture f(kind, {"--busy-reply-threshold", "50"});
   RespClient runner = f.Connect();

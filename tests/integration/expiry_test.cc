@@ -9,16 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include "for_each_server.h"
 #include "resp_client.h"
 #include "server_process.h"
 
 namespace stash::test {
 namespace {
-
-#define STASH_FOR_EACH_SERVER(kind)                      \
-  ServerKind kind = ServerKind::kStash;                  \
-  SUBCASE("stash-server") { kind = ServerKind::kStash; } \
-  SUBCASE("redis-server (reference)") { kind = ServerKind::kRedis; }
 
 // Sends every command at once (a pipeline), then reads every reply.
 std::vector<std::string> Pipeline(RespClient& c,

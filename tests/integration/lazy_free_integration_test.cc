@@ -7,16 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "for_each_server.h"
 #include "resp_client.h"
 #include "server_process.h"
 
 namespace stash::test {
 namespace {
-
-#define STASH_FOR_EACH_SERVER(kind)                      \
-  ServerKind kind = ServerKind::kStash;                  \
-  SUBCASE("stash-server") { kind = ServerKind::kStash; } \
-  SUBCASE("redis-server (reference)") { kind = ServerKind::kRedis; }
 
 int64_t InfoField(RespClient& c, const std::string& field) {
   std::string info = c.Call({"INFO", "memory"});

@@ -13,16 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "for_each_server.h"
 #include "resp_client.h"
 #include "server_process.h"
 
 namespace stash::test {
 namespace {
-
-#define STASH_FOR_EACH_SERVER(kind)                      \
-  ServerKind kind = ServerKind::kStash;                  \
-  SUBCASE("stash-server") { kind = ServerKind::kStash; } \
-  SUBCASE("redis-server (reference)") { kind = ServerKind::kRedis; }
 
 std::string Bulk(const std::string& s) {
   return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";

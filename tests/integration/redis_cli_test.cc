@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "for_each_server.h"
 #include "resp_client.h"
 #include "server_process.h"
 
@@ -23,11 +24,6 @@ namespace {
 constexpr std::chrono::seconds kToolTimeout{120};
 
 // Picks the server for the current doctest subcase; each test case runs once per server.
-#define STASH_FOR_EACH_SERVER(kind)                      \
-  ServerKind kind = ServerKind::kStash;                  \
-  SUBCASE("stash-server") { kind = ServerKind::kStash; } \
-  SUBCASE("redis-server (reference)") { kind = ServerKind::kRedis; }
-
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
   std::stringstream ss(text);

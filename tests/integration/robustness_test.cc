@@ -12,16 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "for_each_server.h"
 #include "resp_client.h"
 #include "server_process.h"
 
 namespace stash::test {
 namespace {
-
-#define STASH_FOR_EACH_SERVER(kind)                      \
-  ServerKind kind = ServerKind::kStash;                  \
-  SUBCASE("stash-server") { kind = ServerKind::kStash; } \
-  SUBCASE("redis-server (reference)") { kind = ServerKind::kRedis; }
 
 const char kGuardKey[] = "guard:key";
 const char kGuardValue[] = "guard-value-\x01\x02-intact";

@@ -10,16 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include "for_each_server.h"
 #include "resp_client.h"
 #include "server_process.h"
 
 namespace stash::test {
 namespace {
-
-#define STASH_FOR_EACH_SERVER(kind)                      \
-  ServerKind kind = ServerKind::kStash;                  \
-  SUBCASE("stash-server") { kind = ServerKind::kStash; } \
-  SUBCASE("redis-server (reference)") { kind = ServerKind::kRedis; }
 
 class Fixture {
  public:

@@ -10,6 +10,7 @@
 
 #include "protocol/reply_builder.h"
 #include "server/command_context.h"
+#include "server/errors.h"
 #include "storage/keyspace.h"
 
 namespace stash::server {
@@ -32,6 +33,31 @@ using ServeFunction = std::function<bool(storage::Database&, const std::string&,
 // attempt and the registration.
 void BlockClient(CommandContext& ctx, std::vector<std::string> keys,
                  std::vector<std::string> extra_keys, int64_t deadline_ms, ServeFunction serve);
+
+// The blocking pops of every family (BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP): pops from
+// the first key of args[first..last] that holds a value, which must be of `type`, or blocks the
+// client on all of them. pop(db, key, now_ms, reply, events) pops and replies, and returns false
+// when the key holds nothing; the same function serves the client once it is woken.
+template <typename Pop>
+void PopOrBlock(CommandContext& ctx, size_t first, size_t last, storage::ValueType type,
+                int64_t deadline_ms, Pop pop) {
+  storage::Database& db = ctx.db();
+  for (size_t i = first; i <= last; ++i) {
+    KeyRef k = ctx.Key(ctx.args[i]);
+    storage::Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+    if (!e) continue;
+    if (e.type() != type) return ctx.Error(errors::kWrongType);
+    if (pop(db, std::string(k.key), ctx.now_ms, ctx.reply, ctx.Events())) return;
+  }
+  if (!CanBlock(ctx)) return ctx.reply.NullArray();
+  std::vector<std::string> keys;
+  for (size_t i = first; i <= last; ++i) keys.emplace_back(ctx.args[i]);
+  BlockClient(ctx, std::move(keys), {}, deadline_ms,
+              [pop, events = ctx.Events()](storage::Database& d, const std::string& key,
+                                           int64_t now, protocol::ReplyBuilder& reply) {
+                return pop(d, key, now, reply, events);
+              });
+}
 
 }  // namespace stash::server
 

@@ -29,7 +29,6 @@ int ListFill(CommandContext& ctx) {
   return static_cast<int>(fill);
 }
 
-
 // Pops up to count elements from the list at key in db (shard locked by the caller); replies
 // [key, element] (single) or [key, [elements...]] (BLMPOP). False when there is nothing.
 bool PopInto(storage::Database& db, const std::string& key, End end, int64_t count, bool multi,
@@ -107,24 +106,11 @@ MoveResult MoveInto(storage::Database& db, const std::string& src, const std::st
 // BLPOP, BRPOP and BLMPOP: keys [first, last], popping `count` from `end`.
 void BlockingPop(CommandContext& ctx, size_t first, size_t last, End end, int64_t count,
                  bool multi, int64_t deadline_ms) {
-  storage::Database& db = ctx.db();
-  for (size_t i = first; i <= last; ++i) {
-    KeyRef k = ctx.Key(ctx.args[i]);
-    Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-    if (!e) continue;
-    if (e.type() != ValueType::kList) return ctx.Error(errors::kWrongType);
-    if (PopInto(db, std::string(k.key), end, count, multi, ctx.now_ms, ctx.reply, ctx.Events())) {
-      return;
-    }
-  }
-  if (!CanBlock(ctx)) return ctx.reply.NullArray();
-  std::vector<std::string> keys;
-  for (size_t i = first; i <= last; ++i) keys.emplace_back(ctx.args[i]);
-  BlockClient(ctx, std::move(keys), {}, deadline_ms,
-        [end, count, multi, events = ctx.Events()](storage::Database& d, const std::string& key,
-                                                   int64_t now, protocol::ReplyBuilder& reply) {
-          return PopInto(d, key, end, count, multi, now, reply, events);
-        });
+  PopOrBlock(ctx, first, last, ValueType::kList, deadline_ms,
+             [end, count, multi](storage::Database& db, const std::string& key, int64_t now,
+                                 protocol::ReplyBuilder& reply, const EventTarget& events) {
+               return PopInto(db, key, end, count, multi, now, reply, events);
+             });
 }
 
 void BlpopCommand(CommandContext& ctx) {

@@ -56,25 +56,11 @@ bool PopInto(storage::Database& db, const std::string& key, bool max, int64_t co
 
 void BlockingZpop(CommandContext& ctx, size_t first, size_t last, bool max, int64_t count,
                   bool multi, int64_t deadline_ms) {
-  storage::Database& db = ctx.db();
-  for (size_t i = first; i <= last; ++i) {
-    KeyRef k = ctx.Key(ctx.args[i]);
-    Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-    if (!e) continue;
-    if (e.type() != ValueType::kZSet) return ctx.Error(errors::kWrongType);
-    if (PopInto(db, std::string(k.key), max, count, multi, ctx.now_ms, ctx.reply, ctx.Events())) {
-      return;
-    }
-  }
-  if (!CanBlock(ctx)) return ctx.reply.NullArray();
-  std::vector<std::string> keys;
-  for (size_t i = first; i <= last; ++i) keys.emplace_back(ctx.args[i]);
-  BlockClient(ctx, std::move(keys), {}, deadline_ms,
-              [max, count, multi, events = ctx.Events()](
-                  storage::Database& d, const std::string& key, int64_t now,
-                  protocol::ReplyBuilder& reply) {
-                return PopInto(d, key, max, count, multi, now, reply, events);
-              });
+  PopOrBlock(ctx, first, last, ValueType::kZSet, deadline_ms,
+             [max, count, multi](storage::Database& db, const std::string& key, int64_t now,
+                                 protocol::ReplyBuilder& reply, const EventTarget& events) {
+               return PopInto(db, key, max, count, multi, now, reply, events);
+             });
 }
 
 void BzpopminCommand(CommandContext& ctx) {

@@ -246,7 +246,6 @@ void RpoplpushCommand(CommandContext& ctx) { MoveGeneric(ctx, End::kTail, End::k
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (lmpopGenericCommand + mpopGenericCommand).
 void LmpopCommand(CommandContext& ctx) {
   constexpr std::string_view kNumkeys = "ERR numkeys should be greater than 0";
-  constexpr std::string_view kCount = "ERR count should be greater than 0";
   const auto& args = ctx.args;
   int64_t numkeys;
   if (!ParseLong(ctx, args[1], &numkeys, kNumkeys)) return;
@@ -262,22 +261,8 @@ void LmpopCommand(CommandContext& ctx) {
   size_t where_idx = 2 + static_cast<size_t>(numkeys);
   End end;
   if (!ParseEnd(ctx, args[where_idx], &end)) return;
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < args.size(); ++j) {
-    bool more = j + 1 < args.size();
-    if (count == -1 && IsOption(args[j], "count") && more) {
-      ++j;
-      if (!ParseLong(ctx, args[j], &count, kCount)) return;
-      if (count < 1) {
-        ctx.Error(kCount);
-        return;
-      }
-    } else {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
-  }
-  if (count == -1) count = 1;
+  int64_t count;
+  if (!keycmd::ParseMpopCount(ctx, where_idx + 1, &count)) return;
   for (size_t j = 2; j < where_idx; ++j) {
     ListRef r;
     if (!FindList(ctx, args[j], false, &r)) return;

@@ -11,6 +11,7 @@
 #include "server/commands/blocking_util.h"
 #include "server/commands/server_common.h"
 #include "server/command_context.h"
+#include "server/commands/keys.h"
 #include "server/errors.h"
 #include "storage/types/list_value.h"
 
@@ -148,19 +149,8 @@ void BlmpopCommand(CommandContext& ctx) {
   size_t where_idx = 3 + static_cast<size_t>(numkeys);
   End end;
   if (!ParseEnd(args[where_idx], &end)) return ctx.Error(errors::kSyntax);
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < args.size(); ++j) {
-    bool more = j + 1 < args.size();
-    if (count == -1 && IsOption(args[j], "count") && more) {
-      ++j;
-      if (!protocol::StringToInt64(args[j], &count) || count < 1) {
-        return ctx.Error("ERR count should be greater than 0");
-      }
-    } else {
-      return ctx.Error(errors::kSyntax);
-    }
-  }
-  if (count == -1) count = 1;
+  int64_t count;
+  if (!keycmd::ParseMpopCount(ctx, where_idx + 1, &count)) return;
   BlockingPop(ctx, 3, where_idx - 1, end, count, true, deadline);
 }
 

@@ -333,18 +333,8 @@ void ZmpopCommand(CommandContext& ctx) {
   } else {
     return ctx.Error(errors::kSyntax);
   }
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < args.size(); ++j) {
-    if (count == -1 && IsOption(args[j], "count") && j + 1 < args.size()) {
-      ++j;
-      if (!protocol::StringToInt64(args[j], &count) || count < 1) {
-        return ctx.Error("ERR count should be greater than 0");
-      }
-    } else {
-      return ctx.Error(errors::kSyntax);
-    }
-  }
-  if (count == -1) count = 1;
+  int64_t count;
+  if (!keycmd::ParseMpopCount(ctx, where_idx + 1, &count)) return;
   std::vector<std::string_view> keys(args.begin() + 2, args.begin() + where_idx);
   ZpopGeneric(ctx, keys, max, count, true, true, true);
 }

@@ -6,6 +6,7 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
+#include "server/commands/keys.h"
 #include "server/commands/blocking_util.h"
 #include "server/commands/server_common.h"
 #include "server/errors.h"
@@ -93,19 +94,8 @@ void BzmpopCommand(CommandContext& ctx) {
   } else {
     return ctx.Error(errors::kSyntax);
   }
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < args.size(); ++j) {
-    bool more = j + 1 < args.size();
-    if (count == -1 && IsOption(args[j], "count") && more) {
-      ++j;
-      if (!protocol::StringToInt64(args[j], &count) || count < 1) {
-        return ctx.Error("ERR count should be greater than 0");
-      }
-    } else {
-      return ctx.Error(errors::kSyntax);
-    }
-  }
-  if (count == -1) count = 1;
+  int64_t count;
+  if (!keycmd::ParseMpopCount(ctx, where_idx + 1, &count)) return;
   BlockingZpop(ctx, 3, where_idx - 1, max, count, true, deadline);
 }
 

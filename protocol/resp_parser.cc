@@ -46,19 +46,49 @@ static const char* FindCr(const char* from, const char* end) {
   return FindTerminator(from, end, '\r');
 }
 
+// The common case of a count line, "123\r", parsed in one pass: digits without a leading zero
+// (or a lone "0") ending at '\r'. It accepts exactly what StringToInt64 accepts among such
+// strings, and digits hold no NUL, so FindCr would have found the same '\r'. Anything else
+// (signs, leading zeros, 19+ digits, no '\r' yet) returns false for the general path to decide.
+static bool FastCount(const char* p, const char* end, int64_t* value, const char** cr) {
+  if (p >= end) return false;
+  unsigned d = static_cast<unsigned char>(*p) - '0';
+  if (d > 9) return false;
+  int64_t v = d;
+  const char* q = p + 1;
+  if (d != 0) {
+    const char* limit = end - p > 18 ? p + 18 : end;  // 18 digits cannot overflow int64
+    while (q < limit) {
+      unsigned e = static_cast<unsigned char>(*q) - '0';
+      if (e > 9) break;
+      v = v * 10 + e;
+      ++q;
+    }
+  }
+  if (q >= end || *q != '\r') return false;
+  *value = v;
+  *cr = q;
+  return true;
+}
+
 ParseStatus RequestParser::ParseMultibulk(const char* data, size_t size) {
   const char* end = data + size;
   if (!in_multibulk_) {
-    const char* cr = FindCr(data, end);
-    if (cr == nullptr) {
-      if (size > kInlineMaxSize) return Fail("ERR Protocol error: too big mbulk count string");
-      return ParseStatus::kIncomplete;
+    const char* cr;
+    int64_t count;
+    if (!FastCount(data + 1, end, &count, &cr)) {
+      cr = FindCr(data, end);
+      if (cr == nullptr) {
+        if (size > kInlineMaxSize) return Fail("ERR Protocol error: too big mbulk count string");
+        return ParseStatus::kIncomplete;
+      }
+      if (cr + 1 >= end) return ParseStatus::kIncomplete;
+      if (!StringToInt64(std::string_view(data + 1, cr - data - 1), &count)) {
+        return Fail("ERR Protocol error: invalid multibulk length");
+      }
     }
     if (cr + 1 >= end) return ParseStatus::kIncomplete;
-    int64_t count;
-    if (!StringToInt64(std::string_view(data + 1, cr - data - 1), &count) || count > INT32_MAX) {
-      return Fail("ERR Protocol error: invalid multibulk length");
-    }
+    if (count > INT32_MAX) return Fail("ERR Protocol error: invalid multibulk length");
     if (count > kUnauthenticatedMaxMultibulk && !authenticated_) {
       return Fail("ERR Protocol error: unauthenticated multibulk length");
     }
@@ -76,23 +106,28 @@ ParseStatus RequestParser::ParseMultibulk(const char* data, size_t size) {
   while (args_left_ > 0) {
     if (bulk_len_ < 0) {
       const char* start = data + pos_;
-      const char* cr = FindCr(start, end);
-      if (cr == nullptr) {
-        if (static_cast<size_t>(end - start) > kInlineMaxSize) {
-          return Fail("ERR Protocol error: too big bulk count string");
-        }
-        want_ = 0;
-        return ParseStatus::kIncomplete;
-      }
-      if (cr + 1 >= end) return ParseStatus::kIncomplete;
-      if (*start != '$') {
-        return Fail(std::string("ERR Protocol error: expected '$', got '") + *start + "'");
-      }
+      const char* cr;
       int64_t len;
-      if (!StringToInt64(std::string_view(start + 1, cr - start - 1), &len) || len < 0 ||
-          len > max_bulk_len_) {
-        return Fail("ERR Protocol error: invalid bulk length");
+      if (start < end && *start == '$' && FastCount(start + 1, end, &len, &cr)) {
+        if (cr + 1 >= end) return ParseStatus::kIncomplete;
+      } else {
+        cr = FindCr(start, end);
+        if (cr == nullptr) {
+          if (static_cast<size_t>(end - start) > kInlineMaxSize) {
+            return Fail("ERR Protocol error: too big bulk count string");
+          }
+          want_ = 0;
+          return ParseStatus::kIncomplete;
+        }
+        if (cr + 1 >= end) return ParseStatus::kIncomplete;
+        if (*start != '$') {
+          return Fail(std::string("ERR Protocol error: expected '$', got '") + *start + "'");
+        }
+        if (!StringToInt64(std::string_view(start + 1, cr - start - 1), &len) || len < 0) {
+          return Fail("ERR Protocol error: invalid bulk length");
+        }
       }
+      if (len > max_bulk_len_) return Fail("ERR Protocol error: invalid bulk length");
       if (len > kUnauthenticatedMaxBulk && !authenticated_) {
         return Fail("ERR Protocol error: unauthenticated bulk length");
       }

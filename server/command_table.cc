@@ -6,12 +6,6 @@
 
 namespace stash::server {
 
-static std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 static std::string Upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
@@ -19,7 +13,7 @@ static std::string Upper(std::string_view s) {
 }
 
 const Command* Command::FindSubcommand(std::string_view name) const {
-  auto it = subcommand_index.find(Lower(name));
+  auto it = subcommand_index.find(name);
   return it == subcommand_index.end() ? nullptr : it->second;
 }
 
@@ -75,14 +69,7 @@ void CommandTable::AddSubcommand(const char* parent, const CommandSpec& spec) {
 }
 
 const Command* CommandTable::Find(std::string_view name) const {
-  // Command names are short; lower-casing into a small stack buffer avoids an allocation on
-  // the hot path.
-  char buf[32];
-  if (name.size() >= sizeof(buf)) return nullptr;
-  for (size_t i = 0; i < name.size(); ++i) {
-    buf[i] = static_cast<char>(tolower(static_cast<unsigned char>(name[i])));
-  }
-  auto it = commands_.find(std::string(buf, name.size()));
+  auto it = commands_.find(name);
   return it == commands_.end() ? nullptr : it->second.get();
 }
 

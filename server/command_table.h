@@ -110,11 +110,36 @@ void ForEachKeyIndex(const CommandSpec& spec, const std::vector<std::string_view
   for (int i = 1; i <= numkeys; ++i) visit(spec.keynum_index + i);
 }
 
+// Command names are matched without regard to case, as Redis does. Hashing and comparing with an
+// inline ASCII fold lets argv[0] be looked up as it arrived: no lower-cased copy, no allocation,
+// no libc tolower call per byte (the lookup runs once per command).
+struct CaseFoldHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a over the folded bytes
+    for (char c : s) h = (h ^ static_cast<uint8_t>(Fold(c))) * 1099511628211ull;
+    return static_cast<size_t>(h);
+  }
+  static char Fold(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
+};
+struct CaseFoldEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (CaseFoldHash::Fold(a[i]) != CaseFoldHash::Fold(b[i])) return false;
+    }
+    return true;
+  }
+};
+template <class V>
+using CaseFoldMap = std::unordered_map<std::string, V, CaseFoldHash, CaseFoldEqual>;
+
 struct Command {
   CommandSpec spec;
   std::string upper_name;  // for error messages that print it in capitals
   std::vector<std::unique_ptr<Command>> subcommands;
-  std::unordered_map<std::string, Command*> subcommand_index;
+  CaseFoldMap<Command*> subcommand_index;
   int id = 0;  // dense index for per-command statistics
   Command* parent = nullptr;
 
@@ -140,7 +165,7 @@ class CommandTable {
 
  private:
   CommandTable();
-  std::unordered_map<std::string, std::unique_ptr<Command>> commands_;
+  CaseFoldMap<std::unique_ptr<Command>> commands_;
   std::vector<Command*> all_;
   std::vector<Command*> by_id_;
 };

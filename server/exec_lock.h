@@ -92,6 +92,11 @@ class ShardLockSet {
   }
   void Lock() {
     uint32_t* ids = data();
+    if (size_ == 1) {  // most commands name one key: nothing to order
+      Shard(ids[0]).mutex().lock();
+      locked_ = true;
+      return;
+    }
     std::sort(ids, ids + size_);
     size_ = static_cast<size_t>(std::unique(ids, ids + size_) - ids);
     if (!overflow_.empty()) overflow_.resize(size_);

@@ -164,8 +164,8 @@ void Connection::ReadMore() {
 void Connection::ProcessInput() {
   if (closed_ || dispatching_) return;  // dispatching_: the running round goes on when back
   if (state_.blocked || parked_) {
-    // Waiting for a key (or a parked command's retry): send what earlier commands produced, and keep reading (bounded) so a
-    // disconnect is noticed and the client stops waiting.
+    // Waiting for a key, or for a parked command's retry: send what earlier commands produced,
+    // and keep reading (bounded) so a disconnect is noticed and the client stops waiting.
     if (!out_.empty() && !write_pending_) {
       WriteOut();
     } else if (in_end_ - in_begin_ < kOutputFlushThreshold) {

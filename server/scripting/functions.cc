@@ -305,6 +305,7 @@ std::vector<std::string> FunctionRegistry::Codes() const {
 std::string FunctionRegistry::Restore(const std::vector<std::string>& codes,
                                       const std::string& policy) {
   std::string error;
+  std::vector<std::string> replaced;
   {
     FunctionRegistry scratch(state_);
     for (const std::string& code : codes) {
@@ -315,16 +316,22 @@ std::string FunctionRegistry::Restore(const std::vector<std::string>& codes,
     if (error.empty() && policy != "flush") {
       bool replace = policy == "replace";
       for (const auto& [name, lib] : scratch.libraries()) {
-        if (libraries_.count(name) && !replace) {
+        if (!libraries_.count(name)) continue;
+        if (!replace) {
           error = "ERR Library " + name + " already exists";
           break;
         }
+        replaced.push_back(name);
       }
       for (const auto& [name, lib] : scratch.libraries()) {
         if (!error.empty()) break;
         for (const auto& [fname, fn] : lib.functions) {
           const Library* owner = nullptr;
-          if (Find(fname, &owner) != nullptr && !(replace && scratch.libraries().count(owner->name))) {
+          bool owner_replaced = false;
+          if (Find(fname, &owner) != nullptr) {
+            owner_replaced = replace && scratch.libraries().count(owner->name) > 0;
+          }
+          if (owner != nullptr && !owner_replaced) {
             error = "ERR Function " + fname + " already exists";
             break;
           }
@@ -335,9 +342,12 @@ std::string FunctionRegistry::Restore(const std::vector<std::string>& codes,
   UpdateStats();  // the scratch registry reported its own figures
   if (!error.empty()) return error;
   if (policy == "flush") Flush();
+  // REPLACE: every replaced library goes first (a new library may take over a function of
+  // another replaced one, as in Redis), then all load as new.
+  for (const std::string& name : replaced) Delete(name);
   for (const std::string& code : codes) {
     std::string name;
-    error = Load(code, /*replace=*/policy == "replace", &name);
+    error = Load(code, /*replace=*/false, &name);
     if (!error.empty()) return error;  // not reached: the checks above passed
   }
   return "";

@@ -137,8 +137,9 @@ void Dispatcher::ReplyBusy(ClientState& client, protocol::ReplyBuilder& reply, c
 }
 
 int64_t Dispatcher::RetryAtWhileScriptRuns(const ClientState& client, const Command* cmd) const {
+  if (!(cmd->spec.flags & kAllowBusy)) return 0;
   int64_t started = server_.script_state.started_ms.load(std::memory_order_relaxed);
-  if (started == 0 || !(cmd->spec.flags & kAllowBusy)) return 0;
+  if (started == 0) return 0;
   std::string_view name = cmd->spec.name;
   if (name == "script|kill" || name == "function|kill") {
     // SCRIPT KILL / FUNCTION KILL: in Redis the kill is not even read before the script passes

@@ -45,10 +45,14 @@ class Fixture {
   ServerProcess server_;
 };
 
-// Polls PING on c until it answers BUSY (bounded).
+// Polls PING on c until it answers BUSY (bounded: a server that never answers fails the test
+// after the client's timeout instead of retrying for ever).
 void WaitBusy(RespClient& c) {
-  for (int i = 0; i < 5000; ++i) {
-    if (c.Call({"PING"}).rfind("-BUSY", 0) == 0) return;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string reply = c.Call({"PING"});
+    if (reply.rfind("-BUSY", 0) == 0) return;
+    REQUIRE(reply == "+PONG\r\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   FAIL("the server never answered BUSY");
@@ -102,6 +106,27 @@ TEST_CASE("one worker thread: a busy FCALL answers BUSY to the others and FUNCTI
         "-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.\r\n");
   CHECK(other.Call({"PING"}) == "+PONG\r\n");
   CHECK(runner.Call({"FCALL", "spin", "x"}) == "-ERR Bad number of keys provided\r\n");
+}
+
+TEST_CASE("one worker thread: a busy script inside EXEC is killed like any other") {
+  STASH_FOR_EACH_SERVER(kind);
+  Fixture f(kind, "1");
+  RespClient runner = f.Connect();
+  RespClient other = f.Connect();
+  REQUIRE(other.Call({"CONFIG", "SET", "busy-reply-threshold", "100"}) == "+OK\r\n");
+  REQUIRE(runner.Call({"MULTI"}) == "+OK\r\n");
+  REQUIRE(runner.Call({"SET", "before", "1"}) == "+QUEUED\r\n");
+  REQUIRE(runner.Call({"EVAL", "while true do end", "0"}) == "+QUEUED\r\n");
+  REQUIRE(runner.SendCommand({"EXEC"}));
+  WaitBusy(other);
+  CHECK(other.Call({"GET", "before"}) == kBusyEval);
+  CHECK(other.Call({"SCRIPT", "KILL"}) == "+OK\r\n");
+  auto replies = runner.ReadReply();
+  REQUIRE(replies.has_value());
+  CHECK(*replies ==
+        "*2\r\n+OK\r\n-ERR Script killed by user with SCRIPT KILL... script: "
+        "694a5fe1ddb97a4c6a1bf299d9537c7d3d0f84e7, on @user_script:1.\r\n");
+  CHECK(other.Call({"GET", "before"}) == "$1\r\n1\r\n");
 }
 
 TEST_CASE("one worker thread: the allow-busy commands answer at once during a busy script") {

@@ -88,6 +88,9 @@ struct ClientState {
   std::shared_ptr<Waiter> blocked;
   int64_t block_deadline_ms = 0;
   std::function<void(std::string)> deliver_reply;
+  // Set by the dispatcher when the command must be tried again later (steady-clock ms), without
+  // a reply yet: the connection parks it (see Dispatcher::RetryAtWhileScriptRuns).
+  int64_t retry_at_ms = 0;
 
   // WATCH.
   std::shared_ptr<storage::WatchState> watch_state;

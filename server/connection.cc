@@ -41,7 +41,8 @@ Connection::Connection(asio::ip::tcp::socket socket, Dispatcher& dispatcher)
       dispatcher_(dispatcher),
       server_(dispatcher.server()),
       reply_(&out_),
-      block_timer_(socket_.get_executor()) {}
+      block_timer_(socket_.get_executor()),
+      retry_timer_(socket_.get_executor()) {}
 
 Connection::~Connection() {
   if (state_.info) server_.clients.Remove(state_.info->id);
@@ -102,6 +103,7 @@ void Connection::Close() {
     state_.blocked.reset();
     block_timer_.cancel();
   }
+  retry_timer_.cancel();
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -160,10 +162,10 @@ void Connection::ReadMore() {
 }
 
 void Connection::ProcessInput() {
-  if (closed_) return;
-  if (state_.blocked) {
-    // Waiting for a key: send what earlier commands produced, and keep reading (bounded) so a
-    // disconnect is noticed and the client stops waiting.
+  if (closed_ || dispatching_) return;  // dispatching_: the running round goes on when back
+  if (state_.blocked || parked_) {
+    // Waiting for a key, or for a parked command's retry: send what earlier commands produced,
+    // and keep reading (bounded) so a disconnect is noticed and the client stops waiting.
     if (!out_.empty() && !write_pending_) {
       WriteOut();
     } else if (in_end_ - in_begin_ < kOutputFlushThreshold) {
@@ -176,6 +178,7 @@ void Connection::ProcessInput() {
   // Messages this round publishes go out per subscriber in one post each, before our replies
   // are written (so a client that sees our reply finds its invalidation already on its way).
   bool now_blocked = false;
+  std::vector<std::string> park;
   {
     PushBatchScope push_batch;
     while (!state_.close_after_reply && out_.size() < kOutputFlushThreshold) {
@@ -189,9 +192,17 @@ void Connection::ProcessInput() {
         break;
       }
       if (status == protocol::ParseStatus::kCommand) {
+        dispatching_ = true;
         dispatcher_.Dispatch(state_, reply_, parser_.args());
+        dispatching_ = false;
         reply_.set_resp3(state_.resp3);
         if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
+        if (state_.retry_at_ms != 0) {
+          park.assign(parser_.args().begin(), parser_.args().end());
+          in_begin_ += parser_.consumed();
+          break;
+        }
+        if (closed_) break;
         if (state_.blocked) {
           in_begin_ += parser_.consumed();
           now_blocked = true;
@@ -200,6 +211,11 @@ void Connection::ProcessInput() {
       }
       in_begin_ += parser_.consumed();
     }
+  }
+  if (!park.empty()) {
+    Park(std::move(park));
+    ProcessInput();
+    return;
   }
   if (now_blocked) {
     StartBlocking();
@@ -236,6 +252,39 @@ void Connection::OnUnblocked(std::string reply) {
   block_timer_.cancel();
   out_ += reply;
   if (!write_pending_) ProcessInput();
+}
+
+void Connection::Park(std::vector<std::string> argv) {
+  parked_ = true;
+  parked_args_ = std::move(argv);
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  int64_t wait_ms = std::max<int64_t>(0, state_.retry_at_ms - now);
+  state_.retry_at_ms = 0;
+  retry_timer_.expires_after(std::chrono::milliseconds(wait_ms));
+  retry_timer_.async_wait([this, self = shared_from_this()](std::error_code ec) {
+    if (ec || closed_ || !parked_) return;
+    RunParked();
+  });
+}
+
+void Connection::RunParked() {
+  parked_ = false;
+  std::vector<std::string> argv = std::move(parked_args_);
+  parked_args_.clear();
+  std::vector<std::string_view> args(argv.begin(), argv.end());
+  reply_.set_resp3(state_.resp3);
+  {
+    PushBatchScope push_batch;
+    dispatching_ = true;
+    dispatcher_.Dispatch(state_, reply_, args);
+    dispatching_ = false;
+  }
+  reply_.set_resp3(state_.resp3);
+  if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
+  if (state_.retry_at_ms != 0) Park(std::move(argv));
+  if (!write_pending_) ProcessInput();  // else the write in flight calls it when done
 }
 
 void Connection::OnPush(const std::string& bytes) {

@@ -34,6 +34,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void PrepareReadBuffer();
   void StartBlocking();
   void OnUnblocked(std::string reply);
+  // A command the dispatcher asked to try again later (ClientState::retry_at_ms): it waits,
+  // alone, on retry_timer_, while the rest of the pipeline waits behind it.
+  void Park(std::vector<std::string> argv);
+  void RunParked();
   // Bytes from another client's command (a Pub/Sub message, an invalidation).
   void OnPush(const std::string& bytes);
   bool OutputOverLimit();
@@ -61,6 +65,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;        // an async read is in flight
   bool write_pending_ = false;  // an async write is in flight
   asio::steady_timer block_timer_;
+  asio::steady_timer retry_timer_;
+  std::vector<std::string> parked_args_;
+  bool parked_ = false;
+  // A command of ours is running further up this thread's stack: a busy script serving the
+  // worker's events from its hook may complete our reads and writes meanwhile, and their
+  // handlers must not start another round of commands under it.
+  bool dispatching_ = false;
   int64_t soft_limit_since_ms_ = 0;  // when the output first passed the soft limit, 0 = below
   bool flush_posted_ = false;        // a write of pushed messages is scheduled (OnPush)
 };

@@ -110,19 +110,68 @@ bool Dispatcher::ScriptBusy() const {
   return threshold > 0 && SteadyMs() - started >= threshold;
 }
 
+void Dispatcher::AbortExec(ClientState& client, protocol::ReplyBuilder& reply,
+                           const std::string& error) {
+  client.in_multi = false;
+  client.multi_error = false;
+  client.queued.clear();
+  if (client.info) client.info->multi.store(-1);
+  UnwatchAllKeys(server_, worker_id_, client);
+  reply.Error(ExecAbortError(error));
+}
+
 void Dispatcher::ReplyBusy(ClientState& client, protocol::ReplyBuilder& reply, const Command* cmd) {
   WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
   WorkerStats::Bump(stats_.error_replies);
+  std::string error = server_.script_state.is_eval.load()
+                          ? "BUSY Redis is busy running a script. You can only call SCRIPT KILL "
+                            "or SHUTDOWN NOSAVE."
+                          : "BUSY Redis is busy running a script. You can only call FUNCTION "
+                            "KILL or SHUTDOWN NOSAVE.";
+  // A rejected EXEC discards its transaction (Redis's flagTransaction + execCommandAbort).
+  if (client.in_multi && std::string_view(cmd->spec.name) == "exec") {
+    return AbortExec(client, reply, error);
+  }
   if (client.in_multi) client.multi_error = true;
-  reply.Error(server_.script_state.is_eval.load()
-                  ? "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                    "SHUTDOWN NOSAVE."
-                  : "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
-                    "SHUTDOWN NOSAVE.");
+  reply.Error(error);
+}
+
+int64_t Dispatcher::RetryAtWhileScriptRuns(const ClientState& client, const Command* cmd) const {
+  if (!(cmd->spec.flags & kAllowBusy)) return 0;
+  int64_t started = server_.script_state.started_ms.load(std::memory_order_relaxed);
+  if (started == 0) return 0;
+  std::string_view name = cmd->spec.name;
+  if (name == "script|kill" || name == "function|kill") {
+    // SCRIPT KILL / FUNCTION KILL: in Redis the kill is not even read before the script passes
+    // the threshold; it then kills it, or finds it ended (NOTBUSY).
+    int64_t threshold = server_.config->busy_reply_threshold();
+    if (threshold > 0 && SteadyMs() - started < threshold) return started + threshold;
+    return 0;
+  }
+  // WATCH, and the commands that drop watched keys, need the ExecLock the script holds. On the
+  // script's own thread (the hook serving events) they run at once, as in Redis; a client on
+  // another worker waits for the script, parked, instead of its worker waiting on the lock.
+  if (ExecLock::HeldExclusivelyHere()) return 0;
+  bool needs_lock = name == "watch" || (!client.watched.empty() && (name == "unwatch" ||
+                                                                   name == "discard" ||
+                                                                   name == "reset"));
+  return needs_lock ? SteadyMs() + 2 : 0;
+}
+
+void Dispatcher::PollWhileScriptBusy() {
+  if (!poll_events_ || polling_ || !ScriptBusy()) return;
+  polling_ = true;
+  poll_events_();
+  polling_ = false;
 }
 
 void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
                           const std::vector<std::string_view>& args) {
+  // A command served from inside a busy script's hook: the script's own client may have
+  // invalidations waiting to follow its reply; keep them apart from this client's.
+  std::string outer_deferred;
+  bool nested = ExecLock::HeldExclusivelyHere();
+  if (nested) outer_deferred.swap(*CurrentClientScope::Deferred());
   {
     CurrentClientScope current(client.info ? client.info->id : 0, &reply);
     DispatchOne(client, reply, args);
@@ -132,6 +181,10 @@ void Dispatcher::Dispatch(ClientState& client, protocol::ReplyBuilder& reply,
   if (!deferred->empty()) {
     reply.Raw(*deferred);
     deferred->clear();
+  }
+  if (nested) {
+    outer_deferred.swap(*deferred);
+    return;  // blocked clients are served once the script has finished (ServeReadyKeys)
   }
   if (!ready_keys_.empty()) ServeReadyKeys();
   // BCAST invalidations of everything this command (and the pops it woke) modified.
@@ -160,7 +213,8 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
   // maxmemory (Redis's processCommand): evict before the command takes any lock; refuse it
   // when memory stays over the limit and it may grow memory.
   bool drop_new_key = false;
-  if (cmd != nullptr && server_.config->maxmemory() > 0 &&
+  // Not while a busy script serves events from its hook (Redis skips eviction then too).
+  if (cmd != nullptr && server_.config->maxmemory() > 0 && !ExecLock::HeldExclusivelyHere() &&
       !server_.eviction->BeforeCommand(worker_id_, cmd, args, client.db, client.in_multi,
                                        client.queued, NowMs(), &drop_new_key)) {
     error = errors::kOom;
@@ -178,13 +232,7 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     WorkerStats::Bump(stats_.error_replies);
     const Command* named = CommandTable::Get().Find(args[0]);
     if (named != nullptr && std::string_view(named->spec.name) == "exec") {
-      client.in_multi = false;
-      client.multi_error = false;
-      client.queued.clear();
-      if (client.info) client.info->multi.store(-1);
-      UnwatchAllKeys(server_, worker_id_, client);
-      reply.Error(ExecAbortError(error));
-      return;
+      return AbortExec(client, reply, error);
     }
     // Redis discards a transaction whose queueing saw a rejected command.
     if (client.in_multi) client.multi_error = true;
@@ -200,6 +248,10 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     client.queued.emplace_back(args.begin(), args.end());
     if (client.info) client.info->multi.store(static_cast<int>(client.queued.size()));
     reply.SimpleString("QUEUED");
+    return;
+  }
+  if (int64_t retry_at = RetryAtWhileScriptRuns(client, cmd); retry_at != 0) {
+    client.retry_at_ms = retry_at;  // the connection parks the command and tries it again
     return;
   }
 

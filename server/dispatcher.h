@@ -3,6 +3,7 @@
 #ifndef STASH_SERVER_DISPATCHER_H_
 #define STASH_SERVER_DISPATCHER_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,13 @@ class Dispatcher {
   // served once the running command has released its locks. Cheap when nobody is blocked.
   void SignalKeyReady(int db, std::string_view key);
 
+  // Called from the running script's Lua hook: once the script is past busy-reply-threshold,
+  // serves the events of this worker (its other clients get BUSY, SCRIPT KILL is read), as
+  // Redis's processEventsWhileBlocked. No-op before the threshold or without a poller.
+  void PollWhileScriptBusy();
+  // How the worker runs its ready handlers without blocking (set by the server).
+  void set_event_poller(std::function<void()> poller) { poll_events_ = std::move(poller); }
+
   ServerState& server() { return server_; }
   int worker_id() const { return worker_id_; }
   WorkerStats& stats() { return stats_; }
@@ -50,6 +58,12 @@ class Dispatcher {
   // A script has run past busy-reply-threshold: other clients get BUSY instead of waiting.
   bool ScriptBusy() const;
   void ReplyBusy(ClientState& client, protocol::ReplyBuilder& reply, const Command* cmd);
+  // Answers a rejected EXEC with EXECABORT and the reason, discarding the transaction.
+  void AbortExec(ClientState& client, protocol::ReplyBuilder& reply, const std::string& error);
+  // While a script runs: when cmd must wait for it without holding up the worker (SCRIPT KILL
+  // before the threshold, WATCH and friends on another worker), the steady-clock ms at which
+  // the connection should try cmd again; 0 = run it now.
+  int64_t RetryAtWhileScriptRuns(const ClientState& client, const Command* cmd) const;
   // CLIENT TRACKING: the keys of a read-only command the client may now cache.
   void RememberTrackedKeys(ClientState& client, const Command* cmd,
                            const std::vector<std::string_view>& args);
@@ -58,6 +72,8 @@ class Dispatcher {
   int worker_id_;
   WorkerStats& stats_;
   std::vector<std::pair<int, std::string>> ready_keys_;
+  std::function<void()> poll_events_;
+  bool polling_ = false;
 };
 
 }  // namespace stash::server

@@ -8,6 +8,12 @@
 //  2. Shard mutexes, taken by ordinary commands for the shards their keys hash to, always in
 //     (database, shard) order, so MSET/RENAME/EXEC over several shards are atomic and cannot
 //     deadlock. An exclusive command takes no shard mutex: nobody else is running.
+//
+// A script past busy-reply-threshold serves its worker's other clients from inside the Lua hook
+// (Dispatcher::PollWhileScriptBusy) while this thread holds the lock exclusively. The few
+// commands allowed then (WATCH, UNWATCH, ...) must not wait for the lock their own thread holds:
+// on that thread the shared lock is a no-op (the script is paused, nobody else runs), and
+// background work that tries the lock (active expiry) is told to come back later.
 #ifndef STASH_SERVER_EXEC_LOCK_H_
 #define STASH_SERVER_EXEC_LOCK_H_
 
@@ -25,37 +31,48 @@ namespace stash::server {
 class ExecLock {
  public:
   explicit ExecLock(int slots) : slots_(new Slot[slots]), count_(slots) {}
-  void LockShared(int slot) { slots_[slot].mu.lock(); }
-  void UnlockShared(int slot) { slots_[slot].mu.unlock(); }
+  void LockShared(int slot) {
+    if (!held_here_) slots_[slot].mu.lock();
+  }
+  void UnlockShared(int slot) {
+    if (!held_here_) slots_[slot].mu.unlock();
+  }
   // For background work that can simply come back later (active expiry): never waits.
-  bool TryLockShared(int slot) { return slots_[slot].mu.try_lock(); }
+  bool TryLockShared(int slot) { return !held_here_ && slots_[slot].mu.try_lock(); }
   // Always in slot order, so two exclusive lockers cannot deadlock.
   void LockExclusive() {
     for (int i = 0; i < count_; ++i) slots_[i].mu.lock();
+    held_here_ = true;
   }
   void UnlockExclusive() {
+    held_here_ = false;
     for (int i = count_ - 1; i >= 0; --i) slots_[i].mu.unlock();
   }
+  // True on the thread that holds the lock exclusively (a script serving events while busy).
+  static bool HeldExclusivelyHere() { return held_here_; }
 
   // The same, for while a script may be running: instead of waiting for as long as it runs,
   // give up (false, nothing held) once busy() says the script is past busy-reply-threshold, so
   // the worker can answer BUSY and keep serving its other clients (SCRIPT KILL among them).
   template <class Busy>
   bool LockSharedUnlessBusy(int slot, Busy busy) {
-    return LockUnlessBusy(slots_[slot].mu, busy);
+    return held_here_ || LockUnlessBusy(slots_[slot].mu, busy);
   }
   template <class Busy>
   bool LockExclusiveUnlessBusy(Busy busy) {
+    if (held_here_) return false;  // never nested: it would wait for itself
     for (int i = 0; i < count_; ++i) {
       if (!LockUnlessBusy(slots_[i].mu, busy)) {
         for (int j = i - 1; j >= 0; --j) slots_[j].mu.unlock();
         return false;
       }
     }
+    held_here_ = true;
     return true;
   }
 
  private:
+  static inline thread_local bool held_here_ = false;
   template <class Busy>
   static bool LockUnlessBusy(std::timed_mutex& mu, Busy busy) {
     if (mu.try_lock()) return true;

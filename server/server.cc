@@ -77,12 +77,20 @@ ServerState::ServerState(std::shared_ptr<Config> cfg, int workers)
 
 struct Worker {
   Worker(ServerState& state, int id, int count)
-      : dispatcher(state, id), guard(io.get_executor()), cron(io), expire(state, io, id, count) {}
+      : dispatcher(state, id), guard(io.get_executor()), cron(io), expire(state, io, id, count) {
+    // A busy script on this worker serves the worker's other events from its Lua hook, a
+    // bounded batch at a time (see Dispatcher::PollWhileScriptBusy).
+    dispatcher.set_event_poller([this]() {
+      for (int i = 0; i < 256 && io.poll_one() > 0; ++i) {
+      }
+    });
+  }
   // One thread runs this context, and every operation on a connection's socket starts on it
-  // (accepted sockets reach their worker through a post), so the reactor's per-socket mutex
-  // has nothing to guard: UNSAFE_IO drops it (three lock/unlock pairs per request, ~5% of a
-  // request's instructions). Posting from other threads still locks the scheduler's queue, and
-  // registering a socket (done by the acceptor's thread) stays locked too.
+  // (accepted sockets reach their worker through a post; a busy script's hook polls on the
+  // same thread), so the reactor's per-socket mutex has nothing to guard: UNSAFE_IO drops it
+  // (three lock/unlock pairs per request, ~5% of a request's instructions). Posting from other
+  // threads still locks the scheduler's queue, and registering a socket (done by the
+  // acceptor's thread) stays locked too.
   asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   Dispatcher dispatcher;
   asio::executor_work_guard<asio::io_context::executor_type> guard;
@@ -230,7 +238,9 @@ class Server::Impl {
     w->evict_timer.expires_after(delay);
     w->evict_timer.async_wait([this, w](std::error_code ec) {
       if (ec || stopped_) return;
-      bool over = state_->eviction->Cron(w->dispatcher.worker_id(), NowMs());
+      // Not from inside a busy script's hook: the script's keys must not vanish under it.
+      bool over = !ExecLock::HeldExclusivelyHere() &&
+                  state_->eviction->Cron(w->dispatcher.worker_id(), NowMs());
       ScheduleEviction(w, std::chrono::milliseconds(over ? 1 : 100));
     });
   }

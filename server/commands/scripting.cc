@@ -192,9 +192,14 @@ void FunctionListCommand(CommandContext& ctx) {
 void FunctionStatsCommand(CommandContext& ctx) {
   scripting::ScriptRunState& state = ctx.server.script_state;
   protocol::ReplyBuilder& r = ctx.reply;
+  int64_t started = state.started_ms.load();
+  // Redis answers BUSY to FUNCTION STATS while an EVAL script (not a function) runs.
+  if (started != 0 && state.is_eval.load()) {
+    return ctx.Error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                     "SHUTDOWN NOSAVE.");
+  }
   r.MapHeader(2);
   r.Bulk("running_script");
-  int64_t started = state.started_ms.load();
   if (started == 0 || state.is_eval.load()) {
     r.Null();
   } else {

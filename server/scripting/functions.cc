@@ -297,23 +297,58 @@ std::vector<std::string> FunctionRegistry::Codes() const {
   return codes;
 }
 
+// All or nothing, as Redis's functionRestoreCommand: the payload's libraries are first loaded
+// on their own (a scratch registry: bad code or a library twice in the payload fails there),
+// then joined to the current ones (libraryJoin: a library name already present fails APPEND,
+// REPLACE drops the old one; a function name still taken by another library fails both).
+// Nothing changes until every check passed.
 std::string FunctionRegistry::Restore(const std::vector<std::string>& codes,
                                       const std::string& policy) {
-  if (policy == "flush") Flush();
-  if (policy == "append") {
+  std::string error;
+  std::vector<std::string> replaced;
+  {
+    FunctionRegistry scratch(state_);
     for (const std::string& code : codes) {
-      // The name as FUNCTION LOAD would read it from "#!lua name=<name>".
-      size_t at = code.find(" name=");
-      size_t eol = code.find_first_of(" \n", at == std::string::npos ? 0 : at + 6);
-      if (at == std::string::npos || at > code.find('\n')) continue;
-      std::string name = code.substr(at + 6, eol == std::string::npos ? eol : eol - at - 6);
-      if (libraries_.count(name)) return "ERR Library " + name + " already exists";
+      std::string name;
+      error = scratch.Load(code, /*replace=*/false, &name);
+      if (!error.empty()) break;
+    }
+    if (error.empty() && policy != "flush") {
+      bool replace = policy == "replace";
+      for (const auto& [name, lib] : scratch.libraries()) {
+        if (!libraries_.count(name)) continue;
+        if (!replace) {
+          error = "ERR Library " + name + " already exists";
+          break;
+        }
+        replaced.push_back(name);
+      }
+      for (const auto& [name, lib] : scratch.libraries()) {
+        if (!error.empty()) break;
+        for (const auto& [fname, fn] : lib.functions) {
+          const Library* owner = nullptr;
+          bool owner_replaced = false;
+          if (Find(fname, &owner) != nullptr) {
+            owner_replaced = replace && scratch.libraries().count(owner->name) > 0;
+          }
+          if (owner != nullptr && !owner_replaced) {
+            error = "ERR Function " + fname + " already exists";
+            break;
+          }
+        }
+      }
     }
   }
+  UpdateStats();  // the scratch registry reported its own figures
+  if (!error.empty()) return error;
+  if (policy == "flush") Flush();
+  // REPLACE: every replaced library goes first (a new library may take over a function of
+  // another replaced one, as in Redis), then all load as new.
+  for (const std::string& name : replaced) Delete(name);
   for (const std::string& code : codes) {
     std::string name;
-    std::string error = Load(code, /*replace=*/policy == "replace", &name);
-    if (!error.empty()) return error;
+    error = Load(code, /*replace=*/false, &name);
+    if (!error.empty()) return error;  // not reached: the checks above passed
   }
   return "";
 }

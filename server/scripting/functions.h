@@ -37,8 +37,7 @@ class FunctionRegistry {
   std::string Load(const std::string& code, bool replace, std::string* library_name);
   bool Delete(const std::string& library);
   // FUNCTION RESTORE of already parsed library codes, with policy "flush", "append" or
-  // "replace". Returns "" or the error text. Not all-or-nothing: a library failing to load
-  // midway leaves the ones before it loaded.
+  // "replace". Returns "" or the error text; on error nothing has changed.
   std::string Restore(const std::vector<std::string>& codes, const std::string& policy);
   // The codes of every library, for FUNCTION DUMP (in name order).
   std::vector<std::string> Codes() const;

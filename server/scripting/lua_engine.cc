@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "server/dispatcher.h"
 #include "server/scripting/conversions.h"
 #include "server/scripting/redis_lib.h"
 
@@ -91,7 +92,13 @@ int GuardedRawset(lua_State* L) {
 
 void Hook(lua_State* L, lua_Debug*) {
   LuaEngine* engine = LuaEngine::Of(L);
-  if (!engine->state().kill_requested.load(std::memory_order_relaxed)) return;
+  if (!engine->state().kill_requested.load(std::memory_order_relaxed)) {
+    // Past busy-reply-threshold the worker's other clients are served from here (they get
+    // BUSY, or may kill this script), as Redis does from its own hook.
+    RunContext* run = engine->run();
+    if (run != nullptr && run->dispatcher != nullptr) run->dispatcher->PollWhileScriptBusy();
+    if (!engine->state().kill_requested.load(std::memory_order_relaxed)) return;
+  }
   // From now on on every line, so a pcall in the script cannot swallow the kill for good.
   lua_sethook(L, Hook, LUA_MASKLINE, 0);
   PushErrorTable(L, "Script killed by user with SCRIPT KILL...");

@@ -6,19 +6,24 @@
 #include <mutex>
 #include <thread>
 
+#include "storage/chunk_pool.h"
+
 namespace stash::server {
 namespace {
 
 // At most one trim at a time, process-wide.
 std::atomic<bool> trimming{false};
 
-// malloc_trim gives whole free pages inside glibc's arenas back to the system with one madvise
-// each: on a large heap that takes tens of ms, so it runs on a thread of its own, never on a
-// worker (clients of that worker would wait for it).
-void TrimInBackground() {
+// Returns the slab chunks of emptied shards (chunk_pool.h), then the free pages inside glibc's
+// arenas (malloc_trim), to the system. Each returned range costs a system call and a TLB
+// shootdown: on a large heap that takes tens of ms, so it runs on a thread of its own, never on
+// a worker (clients of that worker would wait for it).
+// With trim_heap false only the slab chunks go (a FLUSHDB's: cheap, a few calls).
+void TrimInBackground(bool trim_heap) {
   if (trimming.exchange(true)) return;
-  std::thread([]() {
-    malloc_trim(0);
+  std::thread([trim_heap]() {
+    storage::chunk_pool::Purge();
+    if (trim_heap) malloc_trim(0);
     trimming.store(false);
   }).detach();
 }
@@ -104,11 +109,13 @@ void ActiveExpire::Step() {
   state_.exec_lock.UnlockShared(worker_id_);
   expired_since_trim_ += expired;
   quiet_steps_ = expired == 0 && !more ? quiet_steps_ + 1 : 0;
-  if (expired_since_trim_ >= kTrimAfterKeys &&
+  // Slab chunks released by emptied shards (a mass expiry, FLUSHDB) are returned too.
+  bool many_expired = expired_since_trim_ >= kTrimAfterKeys;
+  if ((many_expired || storage::chunk_pool::PendingBytes() > 0) &&
       (quiet_steps_ >= kTrimQuietSteps || start - last_trim_ > std::chrono::seconds(10))) {
     // A mass expiry is over (or has gone on for a while): hand the freed memory back to the
     // system (glibc keeps free chunks inside its arenas otherwise).
-    TrimInBackground();
+    TrimInBackground(many_expired);
     expired_since_trim_ = 0;
     last_trim_ = start;
   }

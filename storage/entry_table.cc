@@ -85,6 +85,16 @@ void EntryTable::EraseAt(size_t slot) {
   if (!defer_shrink_) MaybeShrink();
 }
 
+void EntryTable::DeferShrink(bool defer) {
+  defer_shrink_ = defer;
+  if (defer) return;
+  if (size_ == 0 && slots_ != nullptr) {
+    Clear();
+  } else {
+    MaybeShrink();
+  }
+}
+
 void EntryTable::MaybeShrink() {
   if (capacity_ > kMinCapacity && size_ * 8 < capacity_) {
     size_t target = size_ * 2;

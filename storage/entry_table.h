@@ -57,11 +57,10 @@ class EntryTable {
   // shrink (slot numbers change) unless shrinking is deferred.
   void EraseAt(size_t slot);
   // While deferred, EraseAt never shrinks; ending the deferral shrinks once if due. A batch of
-  // deletions (an active-expiry step) shrinks once at its end instead of in its middle.
-  void DeferShrink(bool defer) {
-    defer_shrink_ = defer;
-    if (!defer) MaybeShrink();
-  }
+  // deletions (an active-expiry step) shrinks once at its end instead of in its middle. A table
+  // that the batch emptied frees its slot array: a minimal array left by each emptied shard
+  // would pin a page of the heap wherever it landed, keeping freed memory from the system.
+  void DeferShrink(bool defer);
   // Drops every slot (the caller has freed the entries) and the slot array.
   void Clear();
   void Swap(EntryTable& other);

@@ -494,6 +494,14 @@ TEST_CASE("deferred shrinking: erases keep every key findable, and the shrink co
     f.CheckInvariant();
     for (int i = 19900; i < 20000; ++i) REQUIRE(f.ValueOf(Key(i)) == "v");
     for (int i = 0; i < 100; ++i) CHECK_FALSE(f.Has(Key(i)));
+    // A deferred batch that empties the table frees the slot array; the table works on.
+    f.table.DeferShrink(true);
+    for (int i = 19900; i < 20000; ++i) REQUIRE(f.Remove(Key(i)));
+    f.table.DeferShrink(false);
+    CHECK(f.table.capacity() == 0);
+    CHECK(f.table.bytes() == 0);
+    f.Add("again");
+    CHECK(f.Has("again"));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -144,7 +145,7 @@ void ActiveExpire::Step() {
   if (budget == 0) more = true;
   state_.exec_lock.UnlockShared(worker_id_);
   expired_since_trim_ += expired;
-  quiet_steps_ = expired == 0 && !more ? quiet_steps_ + 1 : 0;
+  quiet_steps_ = expired == 0 && !more ? std::min(quiet_steps_ + 1, 1000) : 0;
   // Slab chunks released by emptied shards (a mass expiry, FLUSHDB) are returned too.
   bool many_expired = expired_since_trim_ >= kTrimAfterKeys;
   if ((many_expired || storage::chunk_pool::PendingBytes() > 0) &&
@@ -169,7 +170,10 @@ void ActiveExpire::Step() {
       if (!stopped_) Step();
     });
   } else {
-    ScheduleTick(any_wheel ? kTickMs : kIdleTickMs);
+    // Right after expiring keys, keep the fast beat even if the shards' wheels are gone (freed
+    // with their last key): the quiet steps that trigger the trim come 10 ms apart, not 100.
+    bool busy = any_wheel || quiet_steps_ <= kTrimQuietSteps;
+    ScheduleTick(busy ? kTickMs : kIdleTickMs);
   }
 }
 

@@ -205,7 +205,7 @@ Shard::ExpireResult Shard::ExpireDue(int64_t now_ms, size_t budget, Visit&& on_e
   // misses, not instructions. All entries of a batch are requested at once; each victim's slot
   // is requested kAhead deletions before its own. (The deletion reads no other entry: the
   // table keeps each slot's displacement from its home.)
-  constexpr size_t kBatch = 64;
+  constexpr size_t kBatch = 256;  // a whole step (kStepBudget): the pipeline fills once per step
   constexpr size_t kAhead = 16;
   Entry batch[kBatch];
   uint64_t hashes[kBatch];

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -21,6 +22,26 @@ struct Chunk {
   char* base;
   size_t size;
 };
+
+// The pool's bookkeeping (16 bytes per chunk) goes straight to malloc, outside used_memory:
+// it belongs to no shard, and a shard's lifetime must leave the counter where it found it.
+template <typename T>
+struct Uncounted {
+  using value_type = T;
+  Uncounted() = default;
+  template <typename U>
+  Uncounted(const Uncounted<U>&) {}
+  T* allocate(size_t n) {
+    void* p = malloc(n * sizeof(T));
+    if (p == nullptr) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { free(p); }
+  template <typename U>
+  bool operator==(const Uncounted<U>&) const { return true; }
+};
+template <typename T>
+using Vector = std::vector<T, Uncounted<T>>;
 
 int ClassOf(size_t size) {
   int c = 0;
@@ -79,7 +100,7 @@ class Pool {
   }
 
   size_t Purge() {
-    std::vector<Chunk> chunks;
+    Vector<Chunk> chunks;
     {
       std::lock_guard<std::mutex> lock(mu_);
       chunks.swap(pending_);
@@ -122,13 +143,16 @@ class Pool {
   bool reserved_ = false;
   char* base_ = nullptr;
   size_t used_ = 0;
-  std::vector<char*> free_[kClasses];
-  std::vector<Chunk> pending_;
+  Vector<char*> free_[kClasses];
+  Vector<Chunk> pending_;
   std::atomic<size_t> pending_bytes_{0};
 };
 
 Pool& pool() {
-  static Pool* p = new Pool();  // never destroyed: slab allocators of static objects may outlive it
+  // Never destroyed (slab allocators of static objects may outlive it), and not on the heap
+  // (see Uncounted).
+  alignas(Pool) static unsigned char storage[sizeof(Pool)];
+  static Pool* p = new (storage) Pool();
   return *p;
 }
 

@@ -2,25 +2,67 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
 
+#include "storage/chunk_pool.h"
+
 namespace stash::server {
 namespace {
 
-// At most one trim at a time, process-wide.
-std::atomic<bool> trimming{false};
+// Trims asked for while one runs are folded into one more round of the running thread, so a
+// worker finishing its share of a mass expiry after another worker's trim began still gets its
+// memory returned.
+std::atomic<int> trim_requests{0};
+std::atomic<bool> trim_heap_requested{false};
 
-// malloc_trim gives whole free pages inside glibc's arenas back to the system with one madvise
-// each: on a large heap that takes tens of ms, so it runs on a thread of its own, never on a
-// worker (clients of that worker would wait for it).
-void TrimInBackground() {
-  if (trimming.exchange(true)) return;
+// Returns the slab chunks of emptied shards (chunk_pool.h), then the free pages inside glibc's
+// arenas (malloc_trim), to the system. Each returned range costs a system call and a TLB
+// shootdown: on a large heap that takes tens of ms, so it runs on a thread of its own, never on
+// a worker (clients of that worker would wait for it).
+// With trim_heap false only the slab chunks go (a FLUSHDB's: cheap, a few calls).
+void TrimInBackground(bool trim_heap) {
+  if (trim_heap) trim_heap_requested.store(true);
+  if (trim_requests.fetch_add(1) > 0) return;  // the running thread will go round again
   std::thread([]() {
-    malloc_trim(0);
-    trimming.store(false);
+    int served = 0;
+    do {
+      served = trim_requests.load();
+      storage::chunk_pool::Purge();
+      if (trim_heap_requested.exchange(false)) malloc_trim(0);
+    } while (trim_requests.fetch_sub(served) != served);
   }).detach();
+}
+
+// glibc keeps up to 7 freed blocks of each size up to 1032 bytes in a cache per thread
+// (tcache), outside its arenas' free lists, where malloc_trim cannot see them. After a mass
+// expiry a worker's cache holds blocks freed all over a heap that is otherwise free (wheel
+// buckets and table arrays of every size), and each one pins its page: ~1.5 MB per million
+// keys. Swapping them for blocks carved together (taken from the arena one after another)
+// lets the scattered ones merge with their free neighbours, so the trim returns their pages.
+// ~900 malloc/free pairs: tens of µs, once per mass expiry.
+void CompactThreadCache() {
+  constexpr int kSizes = 64;  // tcache's bins: chunk sizes 32, 48, ..., 1040
+  constexpr int kPerSize = 7;
+  static void* held[kSizes][kPerSize];   // thread_local would allocate; workers call this
+  static void* fresh[kSizes][kPerSize];  // one at a time (guarded by the mutex below)
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  for (int pass = 0; pass < 2; ++pass) {
+    auto& blocks = pass == 0 ? held : fresh;  // first the cached blocks, then fresh ones
+    for (int b = 0; b < kSizes; ++b) {
+      for (int i = 0; i < kPerSize; ++i) blocks[b][i] = malloc(24 + 16 * static_cast<size_t>(b));
+    }
+  }
+  // The fresh blocks refill the cache; the old ones, finding it full, go back to the arena.
+  for (auto& row : fresh) {
+    for (void* p : row) free(p);
+  }
+  for (auto& row : held) {
+    for (void* p : row) free(p);
+  }
 }
 
 int64_t NowMs() {
@@ -103,12 +145,15 @@ void ActiveExpire::Step() {
   if (budget == 0) more = true;
   state_.exec_lock.UnlockShared(worker_id_);
   expired_since_trim_ += expired;
-  quiet_steps_ = expired == 0 && !more ? quiet_steps_ + 1 : 0;
-  if (expired_since_trim_ >= kTrimAfterKeys &&
+  quiet_steps_ = expired == 0 && !more ? std::min(quiet_steps_ + 1, 1000) : 0;
+  // Slab chunks released by emptied shards (a mass expiry, FLUSHDB) are returned too.
+  bool many_expired = expired_since_trim_ >= kTrimAfterKeys;
+  if ((many_expired || storage::chunk_pool::PendingBytes() > 0) &&
       (quiet_steps_ >= kTrimQuietSteps || start - last_trim_ > std::chrono::seconds(10))) {
     // A mass expiry is over (or has gone on for a while): hand the freed memory back to the
     // system (glibc keeps free chunks inside its arenas otherwise).
-    TrimInBackground();
+    if (many_expired) CompactThreadCache();
+    TrimInBackground(many_expired);
     expired_since_trim_ = 0;
     last_trim_ = start;
   }
@@ -125,7 +170,10 @@ void ActiveExpire::Step() {
       if (!stopped_) Step();
     });
   } else {
-    ScheduleTick(any_wheel ? kTickMs : kIdleTickMs);
+    // Right after expiring keys, keep the fast beat even if the shards' wheels are gone (freed
+    // with their last key): the quiet steps that trigger the trim come 10 ms apart, not 100.
+    bool busy = any_wheel || quiet_steps_ <= kTrimQuietSteps;
+    ScheduleTick(busy ? kTickMs : kIdleTickMs);
   }
 }
 

@@ -28,7 +28,7 @@ class ActiveExpire {
   // tick is 16 ms, and reclaiming within a fraction of a second of expiry needs a finer beat.
   // An idle step costs one uncontended lock per owned shard.
   static constexpr std::chrono::milliseconds kTickMs{10};
-  // While none of the worker's shards has ever had a TTL key, a slower beat saves idle wakeups.
+  // While none of the worker's shards has a TTL key (a wheel), a slower beat saves idle wakeups.
   static constexpr std::chrono::milliseconds kIdleTickMs{100};
   // Work units per step: at ~100-200 ns per deleted key, a step holds a shard for tens of µs.
   static constexpr size_t kStepBudget = 256;

@@ -1,6 +1,8 @@
-// One shard's hash table: open addressing with linear probing over 8-byte slots, each holding an
-// entry pointer (low 48 bits) and a 16-bit tag of the key's hash (high 16 bits). No per-key node,
-// no chain pointer: 8 bytes of table per slot, ~11 per key at the average load.
+// One shard's hash table: open addressing with linear probing over 8-byte slots. A slot holds
+// an entry's address (bits 0-43: entries are 8-byte aligned and user-space addresses fit in 47
+// bits), the entry's displacement from its home slot (bits 44-51, saturating at 255), and a
+// 12-bit tag of the key's hash (bits 52-63). No per-key node, no chain pointer: 8 bytes of table
+// per slot, ~11 per key at the average load.
 //
 // A key's home slot is fastrange(local_hash, capacity) = (local_hash * capacity) >> 64, where
 // local_hash is the key's hash shifted left past the shard-selection bits. Because fastrange is
@@ -8,10 +10,17 @@
 // every capacity, which is what makes SCAN simple and exact (see Scan below). Capacity need not
 // be a power of two, so the table grows by 1.5x instead of doubling.
 //
+// Why the displacement: deleting (backward shift) and scanning need every later slot's home.
+// Computing it from the key costs a cache miss per neighbour (its entry) plus a hash; read from
+// the slot it costs nothing, which is most of the price of a mass expiry. Shrinking uses it too:
+// a slot's old home bounds its hash to an interval that, at the smaller capacity, usually falls
+// into one home. The tag's 12 bits still filter out all but 1/4096 of non-matching slots in Find.
+//
 // REQUIRES: external synchronization (the shard mutex).
 #ifndef STASH_STORAGE_ENTRY_TABLE_H_
 #define STASH_STORAGE_ENTRY_TABLE_H_
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -39,22 +48,19 @@ class EntryTable {
   void Prefetch(uint64_t hash) const {
     if (capacity_ != 0) __builtin_prefetch(&slots_[Home(Local(hash), capacity_)]);
   }
-  // Once the slots are at hand: starts fetching the entries of the first `n` slots from hash's
-  // home, which a deletion there reads (EraseAt rehashes the keys it may shift back).
-  void PrefetchCluster(uint64_t hash, size_t n) const {
-    if (capacity_ == 0) return;
-    size_t p = Home(Local(hash), capacity_);
-    for (size_t i = 0; i < n && p + i < capacity_ && slots_[p + i] != 0; ++i) {
-      __builtin_prefetch(Pointer(slots_[p + i]));
-    }
-  }
   Entry At(size_t slot) const { return Entry(Pointer(slots_[slot])); }
   // Adds an entry whose key is not present. May grow the table: slot numbers change.
   void Insert(Entry e, uint64_t hash);
   // Points slot at a relocated entry with the same key.
-  void Replace(size_t slot, Entry e) { slots_[slot] = (slots_[slot] & kTagMask) | Addr(e); }
-  // Removes the entry at slot (the caller frees it). Later slots may move.
+  void Replace(size_t slot, Entry e) { slots_[slot] = (slots_[slot] & ~kAddrMask) | Addr(e); }
+  // Removes the entry at slot (the caller frees it). Later slots may move, and the table may
+  // shrink (slot numbers change) unless shrinking is deferred.
   void EraseAt(size_t slot);
+  // While deferred, EraseAt never shrinks; ending the deferral shrinks once if due. A batch of
+  // deletions (an active-expiry step) shrinks once at its end instead of in its middle. A table
+  // that the batch emptied frees its slot array: a minimal array left by each emptied shard
+  // would pin a page of the heap wherever it landed, keeping freed memory from the system.
+  void DeferShrink(bool defer);
   // Drops every slot (the caller has freed the entries) and the slot array.
   void Clear();
   void Swap(EntryTable& other);
@@ -97,24 +103,45 @@ class EntryTable {
   }
 
  private:
-  static constexpr uint64_t kTagMask = 0xffffULL << 48;
-  static uint64_t Addr(Entry e) { return reinterpret_cast<uint64_t>(e.raw()); }
-  static uint8_t* Pointer(uint64_t slot) {
-    return reinterpret_cast<uint8_t*>(slot & ~kTagMask);
+  static constexpr int kDistShift = 44;
+  static constexpr uint64_t kAddrMask = (uint64_t{1} << kDistShift) - 1;
+  static constexpr uint64_t kDistSaturated = 0xff;  // the displacement is 255 or more
+  static constexpr uint64_t kDistMask = kDistSaturated << kDistShift;
+  static constexpr uint64_t kTagMask = 0xfffULL << 52;
+  static uint64_t Addr(Entry e) {
+    uint64_t a = reinterpret_cast<uint64_t>(e.raw());
+    // Slab classes are multiples of 8 bytes in malloc'ed pages; larger entries are malloc'ed.
+    assert((a & 7) == 0 && a < (uint64_t{1} << 47));
+    return a >> 3;
   }
-  static uint64_t Tag(uint64_t hash) { return (hash & 0xffff) << 48; }
+  static uint8_t* Pointer(uint64_t slot) {
+    return reinterpret_cast<uint8_t*>((slot & kAddrMask) << 3);
+  }
+  static uint64_t Tag(uint64_t hash) { return (hash & 0xfff) << 52; }
+  static uint64_t WithDist(uint64_t slot, size_t dist) {
+    uint64_t d = dist < kDistSaturated ? dist : kDistSaturated;
+    return (slot & ~kDistMask) | (d << kDistShift);
+  }
   uint64_t Local(uint64_t hash) const { return shard_bits_ ? hash << shard_bits_ : hash; }
   static size_t Home(uint64_t local, size_t capacity) {
     return static_cast<size_t>((static_cast<unsigned __int128>(local) * capacity) >> 64);
   }
-  size_t HomeOfSlot(size_t slot) const;
+  // Home of the (occupied) slot: from its displacement, or from its key when saturated.
+  size_t HomeOfSlot(size_t slot) const {
+    size_t d = (slots_[slot] >> kDistShift) & kDistSaturated;
+    if (d == kDistSaturated) return HomeOfKey(slot);
+    return slot >= d ? slot - d : slot + capacity_ - d;
+  }
+  size_t HomeOfKey(size_t slot) const;
   uint64_t LocalOfSlot(size_t slot) const;
   void Resize(size_t new_capacity);
+  void MaybeShrink();
 
   uint64_t* slots_ = nullptr;
   size_t capacity_ = 0;
   size_t size_ = 0;
   int shard_bits_;
+  bool defer_shrink_ = false;
 };
 
 template <typename Visit>
@@ -129,9 +156,8 @@ bool EntryTable::Scan(uint64_t cursor, size_t count, uint64_t* next, Visit&& vis
   // ours. Stop after a slot once enough entries were seen (or enough slots walked).
   for (size_t p = first; p < n; ++p) {
     if (slots_[p] != 0) {
-      uint64_t local = LocalOfSlot(p);
-      size_t home = Home(local, n);
-      if (home >= first && home <= p && (home != first || local >= cursor)) {
+      size_t home = HomeOfSlot(p);
+      if (home >= first && home <= p && (home != first || LocalOfSlot(p) >= cursor)) {
         visit(Entry(Pointer(slots_[p])));
         ++visited;
       }
@@ -150,10 +176,10 @@ bool EntryTable::Scan(uint64_t cursor, size_t count, uint64_t* next, Visit&& vis
   for (size_t i = 1; i < n; ++i) {
     size_t p = (last + i) % n;
     if (slots_[p] == 0) break;
-    uint64_t local = LocalOfSlot(p);
-    size_t home = Home(local, n);
+    size_t home = HomeOfSlot(p);
     bool seen_in_phase1 = p >= first && p <= last && home >= first && home <= p;
-    if (home >= first && home <= last && !seen_in_phase1 && (home != first || local >= cursor)) {
+    if (home >= first && home <= last && !seen_in_phase1 &&
+        (home != first || LocalOfSlot(p) >= cursor)) {
       visit(Entry(Pointer(slots_[p])));
     }
   }

@@ -1,9 +1,11 @@
 #include "storage/slab_allocator.h"
 
+#include "storage/chunk_pool.h"
 #include "storage/memory_counter.h"
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <utility>
@@ -30,15 +32,30 @@ void* SlabAllocator::Allocate(size_t size) {
     return p;
   }
   if (cls.bump == nullptr || cls.bump + rounded > cls.bump_end) {
-    char* page = static_cast<char*>(malloc(kPageSize));
-    if (page == nullptr) throw std::bad_alloc();
-    pages_.push_back(page);
+    char* page = NewPage();
     cls.bump = page;
     cls.bump_end = page + kPageSize;
   }
   void* p = cls.bump;
   cls.bump += rounded;
   return p;
+}
+
+char* SlabAllocator::NewPage() {
+  if (chunk_next_ == chunk_end_) {
+    size_t size = chunks_.empty() ? kFirstChunkSize
+                                  : std::min(kMaxChunkSize, chunks_.back().size * 2);
+    chunks_.reserve(chunks_.size() + 1);  // so that push_back cannot throw after Acquire
+    void* base = chunk_pool::Acquire(size);
+    chunks_.push_back({base, size});
+    mapped_bytes_ += size;
+    chunk_next_ = static_cast<char*>(base);
+    chunk_end_ = chunk_next_ + size;
+  }
+  char* page = chunk_next_;
+  chunk_next_ += kPageSize;
+  ++page_count_;
+  return page;
 }
 
 void SlabAllocator::Deallocate(void* p, size_t size) {
@@ -60,8 +77,12 @@ void SlabAllocator::Deallocate(void* p, size_t size) {
 }
 
 void SlabAllocator::ReleaseAll() {
-  for (void* page : pages_) free(page);
-  pages_.clear();
+  for (const Chunk& c : chunks_) chunk_pool::Release(c.base, c.size);
+  chunks_.clear();
+  chunks_.shrink_to_fit();
+  chunk_next_ = chunk_end_ = nullptr;
+  page_count_ = 0;
+  mapped_bytes_ = 0;
   classes_ = {};
   memory::Sub(static_cast<int64_t>(bytes_used_));
   bytes_used_ = 0;
@@ -70,7 +91,11 @@ void SlabAllocator::ReleaseAll() {
 
 void SlabAllocator::Swap(SlabAllocator& other) {
   std::swap(classes_, other.classes_);
-  pages_.swap(other.pages_);
+  chunks_.swap(other.chunks_);
+  std::swap(chunk_next_, other.chunk_next_);
+  std::swap(chunk_end_, other.chunk_end_);
+  std::swap(page_count_, other.page_count_);
+  std::swap(mapped_bytes_, other.mapped_bytes_);
   std::swap(bytes_used_, other.bytes_used_);
   std::swap(large_bytes_, other.large_bytes_);
 }

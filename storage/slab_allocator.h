@@ -5,7 +5,15 @@
 // a 46-byte entry costs 64. Here a 46-byte entry costs 48 (8-byte classes, no header), which is
 // most of the gap between Redis's ~123 bytes per small key and our target of half that.
 // Allocations above kMaxSlabSize go to malloc. Freed slots go on a per-class free list and are
-// reused; pages are returned only when the whole shard is cleared (FLUSHDB), as memcached does.
+// reused; pages are returned only when the whole shard is emptied (FLUSHDB, or active expiry
+// deleting its last key), as memcached does.
+//
+// Pages are carved from chunks (chunk_pool.h), not from malloc: chunk sizes double from 64 KiB
+// to 2 MiB, so a shard holds a few chunks, and an emptied shard releases them to the pool,
+// which returns the pages of adjacent chunks to the system together. Through malloc, a million
+// keys' pages would be thousands of free blocks scattered through glibc's arenas among tables
+// and wheel buckets, which malloc_trim returns one madvise (and TLB shootdown) at a time, and
+// not all of them. Pages of a chunk that were never handed out are never touched: no RSS.
 // What it hands out (rounded sizes, usable sizes of malloc'ed blocks) is added to the process
 // memory counter (memory_counter.h), so a freed entry lowers used_memory at once even though
 // its page stays: like Redis with jemalloc, used_memory counts live bytes, RSS counts pages.
@@ -38,8 +46,13 @@ class SlabAllocator {
 
   // Bytes handed out (rounded to their class) plus malloc'ed blocks' usable sizes.
   size_t bytes_used() const { return bytes_used_; }
-  // Bytes taken from the system: slab pages plus malloc'ed blocks.
-  size_t bytes_reserved() const { return pages_.size() * kPageSize + large_bytes_; }
+  // Bytes taken from the system: slab pages handed to size classes plus malloc'ed blocks.
+  size_t bytes_reserved() const { return page_count_ * kPageSize + large_bytes_; }
+  // Bytes mapped for chunks (including pages not handed out yet, which hold no RSS).
+  size_t bytes_mapped() const { return mapped_bytes_; }
+
+  static constexpr size_t kFirstChunkSize = 64 * 1024;  // chunk_pool's sizes
+  static constexpr size_t kMaxChunkSize = 2 * 1024 * 1024;
 
   static size_t RoundedSize(size_t size) {
     return size <= kMaxSlabSize ? (size + kGranularity - 1) & ~(kGranularity - 1) : size;
@@ -52,7 +65,17 @@ class SlabAllocator {
     char* bump_end = nullptr;
   };
   std::array<SizeClass, kMaxSlabSize / kGranularity> classes_{};
-  std::vector<void*> pages_;
+  struct Chunk {
+    void* base;
+    size_t size;
+  };
+  char* NewPage();
+
+  std::vector<Chunk> chunks_;
+  char* chunk_next_ = nullptr;  // the next page of the newest chunk to hand out
+  char* chunk_end_ = nullptr;
+  size_t page_count_ = 0;
+  size_t mapped_bytes_ = 0;
   size_t bytes_used_ = 0;
   size_t large_bytes_ = 0;
 };

@@ -14,6 +14,7 @@
 #include "server/commands/server_common.h"
 #include "server/errors.h"
 #include "server/memory_report.h"
+#include "storage/chunk_pool.h"
 #include "storage/slab_allocator.h"
 #include "storage/value.h"
 
@@ -146,7 +147,8 @@ void MemoryMallocStatsCommand(CommandContext& ctx) {
 }
 
 void MemoryPurgeCommand(CommandContext& ctx) {
-  malloc_trim(0);  // glibc's counterpart of jemalloc's arena purge
+  storage::chunk_pool::Purge();  // emptied shards' slab chunks
+  malloc_trim(0);                // glibc's counterpart of jemalloc's arena purge
   ctx.reply.SimpleString("OK");
 }
 

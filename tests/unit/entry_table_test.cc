@@ -436,5 +436,116 @@ TEST_CASE("keys present for the whole scan are visited when the table grows and 
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Displacements kept in the slots (deletion and shrinking read no neighbour's key).
+
+// n distinct keys whose hashes all start with `zero_bits` zero bits: at any capacity below
+// 2^zero_bits their homes are all slot 0, so they form one cluster with displacements up to n,
+// past the 255 that a slot can hold (saturated slots fall back to hashing the key).
+std::vector<std::string> CollidingKeys(size_t n, int zero_bits) {
+  std::vector<std::string> keys;
+  for (uint64_t i = 0; keys.size() < n; ++i) {
+    std::string key = "c:" + std::to_string(i);
+    if ((HashKey(key) >> (64 - zero_bits)) == 0) keys.push_back(key);
+  }
+  return keys;
+}
+
+TEST_CASE("a cluster longer than a slot's displacement field survives erase, shrink and scan") {
+  std::vector<std::string> colliding = CollidingKeys(600, 12);
+  Fixture f;
+  for (int i = 0; i < 300; ++i) f.Add(Key(i));  // ordinary keys around the cluster
+  for (const std::string& key : colliding) f.Add(key);
+  f.CheckInvariant();
+  auto seen = FullScan(f, 7, [](int) {});
+  CHECK(seen.size() == 900);
+  for (auto& [key, times] : seen) CHECK(times == 1);
+  std::mt19937_64 rng(7);
+  std::vector<std::string> keys = colliding;
+  for (int i = 0; i < 300; ++i) keys.push_back(Key(i));
+  std::shuffle(keys.begin(), keys.end(), rng);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    REQUIRE(f.Remove(keys[i]));
+    if (i % 37 == 0) {
+      f.CheckInvariant();
+      for (size_t j = i + 1; j < keys.size(); ++j) REQUIRE(f.Has(keys[j]));
+      size_t visited = 0;
+      uint64_t next;
+      f.table.Scan(0, 1'000'000, &next, [&](Entry) { ++visited; });
+      REQUIRE(visited == keys.size() - i - 1);
+    }
+  }
+  CHECK(f.table.size() == 0);
+}
+
+TEST_CASE("deferred shrinking: erases keep every key findable, and the shrink comes at the end") {
+  for (int shard_bits : {0, 6}) {
+    CAPTURE(shard_bits);
+    Fixture f(shard_bits);
+    for (int i = 0; i < 20000; ++i) f.Add(Key(i));
+    size_t full = f.table.capacity();
+    f.table.DeferShrink(true);
+    for (int i = 0; i < 19900; ++i) REQUIRE(f.Remove(Key(i)));
+    CHECK(f.table.capacity() == full);  // no shrink while deferred
+    f.CheckInvariant();
+    for (int i = 19900; i < 20000; ++i) REQUIRE(f.Has(Key(i)));
+    f.table.DeferShrink(false);
+    CHECK(f.table.capacity() <= 200);  // one shrink, straight to twice the size
+    f.CheckInvariant();
+    for (int i = 19900; i < 20000; ++i) REQUIRE(f.ValueOf(Key(i)) == "v");
+    for (int i = 0; i < 100; ++i) CHECK_FALSE(f.Has(Key(i)));
+    // A deferred batch that empties the table frees the slot array; the table works on.
+    f.table.DeferShrink(true);
+    for (int i = 19900; i < 20000; ++i) REQUIRE(f.Remove(Key(i)));
+    f.table.DeferShrink(false);
+    CHECK(f.table.capacity() == 0);
+    CHECK(f.table.bytes() == 0);
+    f.Add("again");
+    CHECK(f.Has("again"));
+  }
+}
+
+TEST_CASE("random inserts, erases and deferred shrinks agree with a model, and scans stay exact") {
+  for (int shard_bits : {0, 6}) {
+    CAPTURE(shard_bits);
+    Fixture f(shard_bits);
+    std::set<std::string> model;
+    std::mt19937_64 rng(77 + shard_bits);
+    uint64_t serial = 0;
+    for (int round = 0; round < 60; ++round) {
+      // Bulk phases swing the capacity up and down: shrinks by 4x and more (which place most
+      // keys from their old home alone) and growths (which hash every key again).
+      bool defer = rng() % 2;
+      f.table.DeferShrink(defer);
+      if (rng() % 2) {
+        size_t n = rng() % 3000;
+        for (size_t j = 0; j < n; ++j) {
+          std::string key = Key(serial++);
+          f.Add(key);
+          model.insert(key);
+        }
+      } else {
+        size_t n = model.size() * (rng() % 100) / 100;
+        for (size_t j = 0; j < n; ++j) {
+          auto it = model.begin();
+          std::advance(it, static_cast<long>(rng() % std::min<size_t>(model.size(), 64)));
+          REQUIRE(f.Remove(*it));
+          model.erase(it);
+        }
+      }
+      f.table.DeferShrink(false);
+      f.CheckInvariant();
+      REQUIRE(f.table.size() == model.size());
+      for (const std::string& key : model) REQUIRE(f.Has(key));
+      auto seen = FullScan(f, 1 + rng() % 50, [](int) {});
+      REQUIRE(seen.size() == model.size());
+      for (auto& [key, times] : seen) {
+        REQUIRE(times == 1);
+        REQUIRE(model.count(key) == 1);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace stash::storage

@@ -23,7 +23,7 @@ void* SlabAllocator::Allocate(size_t size) {
     return p;
   }
   size_t rounded = RoundedSize(size == 0 ? 1 : size);
-  SizeClass& cls = classes_[rounded / kGranularity - 1];
+  SizeClass& cls = ClassOf(rounded);
   bytes_used_ += rounded;
   memory::Add(static_cast<int64_t>(rounded));
   if (cls.free_list != nullptr) {
@@ -68,7 +68,7 @@ void SlabAllocator::Deallocate(void* p, size_t size) {
     return;
   }
   size_t rounded = RoundedSize(size == 0 ? 1 : size);
-  SizeClass& cls = classes_[rounded / kGranularity - 1];
+  SizeClass& cls = (*classes_)[rounded / kGranularity - 1];  // made by the Allocate of p
   // Every class is at least 8 bytes, so a freed slot can hold the free-list link.
   *static_cast<void**>(p) = cls.free_list;
   cls.free_list = p;
@@ -83,7 +83,7 @@ void SlabAllocator::ReleaseAll() {
   chunk_next_ = chunk_end_ = nullptr;
   page_count_ = 0;
   mapped_bytes_ = 0;
-  classes_ = {};
+  classes_.reset();
   memory::Sub(static_cast<int64_t>(bytes_used_));
   bytes_used_ = 0;
   large_bytes_ = 0;

@@ -27,6 +27,18 @@ struct KeyRef {
   storage::Shard* shard;
 };
 
+// The hash of one key argument, computed once by the dispatcher (to pick the shards to lock)
+// and reused by the command's own lookup of the same argument: identified by its bytes'
+// address and length in the request, which stay put while the command runs.
+struct KeyHashMemo {
+  const char* data = nullptr;
+  size_t size = 0;
+  uint64_t hash = 0;
+  bool Matches(std::string_view key) const {
+    return data != nullptr && key.data() == data && key.size() == size;
+  }
+};
+
 class CommandContext {
  public:
   CommandContext(const std::vector<std::string_view>& args, protocol::ReplyBuilder& reply,
@@ -45,12 +57,13 @@ class CommandContext {
   bool exclusive;  // every other command is excluded; shard locks are not needed
   bool failed = false;  // set by Error(): counts as failed_calls in commandstats
   Dispatcher* dispatcher = nullptr;  // for EXEC, which runs other commands
+  KeyHashMemo key_memo;              // the first key argument's hash, when the dispatcher has it
 
   storage::Database& db() { return server.keyspace.db(client.db); }
   KeyRef Key(std::string_view key) { return KeyIn(client.db, key); }
   KeyRef KeyIn(int db_index, std::string_view key) {
     storage::Database& d = server.keyspace.db(db_index);
-    uint64_t hash = storage::HashKey(key);
+    uint64_t hash = key_memo.Matches(key) ? key_memo.hash : storage::HashKey(key);
     return {key, hash, &d.shard(d.ShardOf(hash))};
   }
 

@@ -84,12 +84,17 @@ static bool ArityOk(const Command* cmd, size_t argc) {
 }
 
 bool Dispatcher::AddKeyShards(const Command* cmd, const std::vector<std::string_view>& args,
-                              storage::Keyspace& keyspace, int db, ShardLockSet* locks) {
+                              storage::Keyspace& keyspace, int db, ShardLockSet* locks,
+                              KeyHashMemo* memo) {
   const CommandSpec& spec = cmd->spec;
   if (spec.flags & kExclusive) return false;
   if (spec.flags & (kNoKeyspace | kShardWalk)) return true;
   storage::Database& d = keyspace.db(db);
-  ForEachKeyIndex(spec, args, [&](int i) { locks->Add(db, d.ShardOf(storage::HashKey(args[i]))); });
+  ForEachKeyIndex(spec, args, [&](int i) {
+    uint64_t hash = storage::HashKey(args[i]);
+    if (memo != nullptr && memo->data == nullptr) *memo = {args[i].data(), args[i].size(), hash};
+    locks->Add(db, d.ShardOf(hash));
+  });
   return true;
 }
 
@@ -270,10 +275,11 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     return ReplyBusy(client, reply, cmd);
   }
   ShardLockSet locks(server_.keyspace);
-  AddKeyShards(cmd, args, server_.keyspace, client.db, &locks);
+  KeyHashMemo memo;
+  AddKeyShards(cmd, args, server_.keyspace, client.db, &locks, &memo);
   locks.Lock();
   if (server_.eviction->records_access()) server_.eviction->RecordAccess(cmd, args, client.db);
-  RunLocked(client, reply, cmd, args, /*exclusive=*/false);
+  RunLocked(client, reply, cmd, args, /*exclusive=*/false, &memo);
   locks.Unlock();
   server_.exec_lock.UnlockShared(worker_id_);
   if (drop_new_key) {
@@ -323,10 +329,11 @@ void Dispatcher::ServeReadyKeys() {
 
 void Dispatcher::RunLocked(ClientState& client, protocol::ReplyBuilder& reply,
                            const Command* cmd, const std::vector<std::string_view>& args,
-                           bool exclusive) {
+                           bool exclusive, const KeyHashMemo* memo) {
   auto start = std::chrono::steady_clock::now();
   CommandContext ctx(args, reply, client, server_, stats_, cmd, NowMs(), exclusive);
   ctx.dispatcher = this;
+  if (memo != nullptr) ctx.key_memo = *memo;
   cmd->spec.handler(ctx);
   if (client.tracking && (cmd->spec.flags & kReadonly)) RememberTrackedKeys(client, cmd, args);
   // CLIENT CACHING applies to the one command after it (a whole transaction, when queued).

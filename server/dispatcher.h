@@ -16,6 +16,8 @@
 
 namespace stash::server {
 
+struct KeyHashMemo;
+
 class Dispatcher {
  public:
   Dispatcher(ServerState& server, int worker_id)
@@ -29,12 +31,15 @@ class Dispatcher {
 
   // Adds the shards of cmd's keys in database db to locks. Returns false when the command's
   // locking cannot be described by its keys (it must run exclusively).
+  // With memo, the first key's hash is left there for the command (CommandContext::key_memo).
   static bool AddKeyShards(const Command* cmd, const std::vector<std::string_view>& args,
-                           storage::Keyspace& keyspace, int db, ShardLockSet* locks);
+                           storage::Keyspace& keyspace, int db, ShardLockSet* locks,
+                           KeyHashMemo* memo = nullptr);
 
   // Runs a resolved command whose locks the caller holds (EXEC uses this).
   void RunLocked(ClientState& client, protocol::ReplyBuilder& reply, const Command* cmd,
-                 const std::vector<std::string_view>& args, bool exclusive);
+                 const std::vector<std::string_view>& args, bool exclusive,
+                 const KeyHashMemo* memo = nullptr);
 
   // Records that key (in db) got data a blocked client may be waiting for; the waiters are
   // served once the running command has released its locks. Cheap when nobody is blocked.

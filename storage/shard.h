@@ -121,11 +121,10 @@ class Shard {
   size_t expiry_backlog(int64_t now_ms) const {
     return data_.wheel ? data_.wheel->Backlog(now_ms) : 0;
   }
-  // Bytes held for entries, the table and the expiry wheel's records.
-  size_t bytes_used() const {
-    return data_.slab.bytes_used() + data_.table.bytes() +
-           (data_.wheel ? data_.wheel->bytes() : 0);
-  }
+  // Bytes held for entries, the table and the expiry wheel's records (whose arrays are the
+  // slab's: ExpiryWheel::bytes() is part of slab_bytes_used()).
+  size_t bytes_used() const { return data_.slab.bytes_used() + data_.table.bytes(); }
+  size_t slab_bytes_used() const { return data_.slab.bytes_used(); }
   uint64_t expired_keys() const { return expired_keys_; }
   // The expiry wheel, if the shard ever had a key with a (narrow) TTL; for tests and stats.
   const ExpiryWheel* wheel() const { return data_.wheel.get(); }

@@ -4,6 +4,7 @@
 #include "storage/memory_counter.h"
 
 #include <malloc.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -39,6 +40,95 @@ void* SlabAllocator::Allocate(size_t size) {
   void* p = cls.bump;
   cls.bump += rounded;
   return p;
+}
+
+namespace {
+
+// Page fractions: 32 KiB / k rounded down to 8 bytes, each at most ~1.25x the one before (the
+// last steps are 1.5x and 2x), so that a page holds whole blocks and little spare.
+constexpr size_t kArrayClassSize[] = {584,  680,  816,  1024, 1256,  1560,  2048,  2520,
+                                      3272, 4096, 5456, 6552, 8192, 10920, 16384, 32768};
+constexpr size_t kArrayPageRound = 4096;
+constexpr size_t kPoolLimit = SlabAllocator::kMaxChunkSize;
+
+}  // namespace
+
+int SlabAllocator::ArrayClassOf(size_t size) {
+  static_assert(sizeof(kArrayClassSize) / sizeof(size_t) == kArrayClasses);
+  static_assert(kArrayClassSize[kArrayClasses - 1] == kMaxArrayClass);
+  int c = 0;
+  while (kArrayClassSize[c] < size) ++c;
+  return c;
+}
+
+void* SlabAllocator::AllocateFrom(SizeClass& cls, size_t rounded) {
+  bytes_used_ += rounded;
+  memory::Add(static_cast<int64_t>(rounded));
+  if (cls.free_list != nullptr) {
+    void* p = cls.free_list;
+    cls.free_list = *static_cast<void**>(p);
+    return p;
+  }
+  if (cls.bump == nullptr || cls.bump + rounded > cls.bump_end) {
+    char* page = NewPage();
+    cls.bump = page;
+    cls.bump_end = page + kPageSize;
+  }
+  void* p = cls.bump;
+  cls.bump += rounded;
+  return p;
+}
+
+size_t SlabAllocator::ArraySize(size_t size) {
+  if (size <= kMaxSlabSize) return RoundedSize(size == 0 ? 1 : size);
+  if (size <= kMaxArrayClass) return kArrayClassSize[ArrayClassOf(size)];
+  return (size + kArrayPageRound - 1) & ~(kArrayPageRound - 1);
+}
+
+void* SlabAllocator::AllocateArray(size_t* size) {
+  if (*size <= kMaxSlabSize) {
+    *size = RoundedSize(*size == 0 ? 1 : *size);
+    return Allocate(*size);
+  }
+  if (*size <= kMaxArrayClass) {
+    int c = ArrayClassOf(*size);
+    *size = kArrayClassSize[c];
+    return AllocateFrom(array_classes_[c], *size);
+  }
+  size_t usable = (*size + kArrayPageRound - 1) & ~(kArrayPageRound - 1);
+  void* p;
+  if (usable <= kPoolLimit) {
+    p = chunk_pool::Acquire(usable);
+  } else {
+    p = mmap(nullptr, usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+  }
+  *size = usable;
+  large_bytes_ += usable;
+  bytes_used_ += usable;
+  memory::Add(static_cast<int64_t>(usable));
+  return p;
+}
+
+void SlabAllocator::DeallocateArray(void* p, size_t size) {
+  if (size <= kMaxSlabSize) {
+    Deallocate(p, size);
+    return;
+  }
+  if (size <= kMaxArrayClass) {
+    SizeClass& cls = array_classes_[ArrayClassOf(size)];
+    *static_cast<void**>(p) = cls.free_list;
+    cls.free_list = p;
+  } else {
+    large_bytes_ -= size;
+    if (size <= kPoolLimit) {
+      chunk_pool::Release(p, size);
+    } else {
+      munmap(p, size);
+    }
+  }
+  bytes_used_ -= size;
+  memory::Sub(static_cast<int64_t>(size));
 }
 
 char* SlabAllocator::NewPage() {
@@ -84,6 +174,7 @@ void SlabAllocator::ReleaseAll() {
   page_count_ = 0;
   mapped_bytes_ = 0;
   classes_ = {};
+  array_classes_ = {};
   memory::Sub(static_cast<int64_t>(bytes_used_));
   bytes_used_ = 0;
   large_bytes_ = 0;
@@ -91,6 +182,7 @@ void SlabAllocator::ReleaseAll() {
 
 void SlabAllocator::Swap(SlabAllocator& other) {
   std::swap(classes_, other.classes_);
+  std::swap(array_classes_, other.array_classes_);
   chunks_.swap(other.chunks_);
   std::swap(chunk_next_, other.chunk_next_);
   std::swap(chunk_end_, other.chunk_end_);

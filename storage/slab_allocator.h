@@ -54,6 +54,21 @@ class SlabAllocator {
   static constexpr size_t kFirstChunkSize = 64 * 1024;  // chunk_pool's sizes
   static constexpr size_t kMaxChunkSize = 2 * 1024 * 1024;
 
+  // Arrays (the expiry wheel's buckets): AllocateArray takes *size bytes and sets *size to the
+  // usable size, which DeallocateArray must be given back. Up to kMaxSlabSize they come from
+  // the size classes above; up to a page, from classes of page fractions (~1.25x apart, carved
+  // from the same pages); above, from the chunk pool (chunk_pool.h; larger still, their own
+  // mmap), returned at once. So no array is ever on the malloc heap, where a few freed blocks
+  // left in glibc's per-thread caches would pin pages after a mass expiry. Usable sizes are
+  // counted as for Allocate; chunk-backed arrays count their size rounded to 4 KiB (the rest
+  // of the chunk is never touched: no RSS). Like large blocks, chunk-backed arrays must be
+  // freed before ReleaseAll.
+  void* AllocateArray(size_t* size);
+  void DeallocateArray(void* p, size_t size);
+  // The usable size AllocateArray would give for size bytes.
+  static size_t ArraySize(size_t size);
+  static constexpr size_t kMaxArrayClass = kPageSize;
+
   static size_t RoundedSize(size_t size) {
     return size <= kMaxSlabSize ? (size + kGranularity - 1) & ~(kGranularity - 1) : size;
   }
@@ -70,6 +85,10 @@ class SlabAllocator {
     size_t size;
   };
   char* NewPage();
+  static constexpr int kArrayClasses = 16;
+  static int ArrayClassOf(size_t size);  // the smallest page-fraction class holding size
+  void* AllocateFrom(SizeClass& cls, size_t rounded);
+  std::array<SizeClass, kArrayClasses> array_classes_{};
 
   std::vector<Chunk> chunks_;
   char* chunk_next_ = nullptr;  // the next page of the newest chunk to hand out

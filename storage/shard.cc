@@ -250,8 +250,8 @@ void Shard::Clear() {
     size_t size = e.size();
     if (size > SlabAllocator::kMaxSlabSize) data_.slab.Deallocate(e.raw(), size);
   });
+  data_.table.Clear();  // its slots are the slab's too
   data_.slab.ReleaseAll();
-  data_.table.Clear();
   SyncWheelHint();
   data_.expires = 0;
   data_.expiry_sum = 0;

@@ -44,10 +44,14 @@ void* SlabAllocator::Allocate(size_t size) {
 
 namespace {
 
-// Page fractions: 32 KiB / k rounded down to 8 bytes, each at most ~1.25x the one before (the
-// last steps are 1.5x and 2x), so that a page holds whole blocks and little spare.
-constexpr size_t kArrayClassSize[] = {584,  680,  816,  1024, 1256,  1560,  2048,  2520,
-                                      3272, 4096, 5456, 6552, 8192, 10920, 16384, 32768};
+// Array classes about 1.25x apart from 40 bytes up to 8 KiB (so an array's spare stays within
+// the wheel's budget). Up to 4 KiB they are carved from shared pages; above, they are
+// page fractions (32 KiB / k, rounded down to 8 bytes: whole blocks per page, little spare;
+// the last steps are 1.33x, 1.5x and 2x).
+constexpr size_t kArrayClassSize[] = {
+    8,    16,   24,   32,   40,   48,   56,   64,   80,   96,   120,  144,   160,   200,   248,
+    312,  392,  488,  608,  760,  952,  1192, 1488, 1864, 2328, 2912, 3640, 4096, 5456, 6552,
+    8192, 10920, 16384, 32768};
 constexpr size_t kArrayPageRound = 4096;
 constexpr size_t kPoolLimit = SlabAllocator::kMaxChunkSize;
 
@@ -56,49 +60,59 @@ constexpr size_t kPoolLimit = SlabAllocator::kMaxChunkSize;
 int SlabAllocator::ArrayClassOf(size_t size) {
   static_assert(sizeof(kArrayClassSize) / sizeof(size_t) == kArrayClasses);
   static_assert(kArrayClassSize[kArrayClasses - 1] == kMaxArrayClass);
+  static_assert(kArrayClassSize[kSharedArrayClasses - 1] == 4096);
   int c = 0;
   while (kArrayClassSize[c] < size) ++c;
   return c;
 }
 
-void* SlabAllocator::AllocateFrom(SizeClass& cls, size_t rounded) {
-  bytes_used_ += rounded;
-  memory::Add(static_cast<int64_t>(rounded));
-  if (cls.free_list != nullptr) {
-    void* p = cls.free_list;
-    cls.free_list = *static_cast<void**>(p);
+void* SlabAllocator::AllocateArrayBlock(int c) {
+  size_t size = kArrayClassSize[c];
+  bytes_used_ += size;
+  memory::Add(static_cast<int64_t>(size));
+  if (array_free_[c] != nullptr) {
+    void* p = array_free_[c];
+    array_free_[c] = *static_cast<void**>(p);
     return p;
   }
-  if (cls.bump == nullptr || cls.bump + rounded > cls.bump_end) {
+  Bump& bump = array_bump_[c < kSharedArrayClasses ? 0 : 1 + c - kSharedArrayClasses];
+  if (bump.next == nullptr || bump.next + size > bump.end) {
+    if (c < kSharedArrayClasses) {
+      // The rest of the shared page goes onto the free lists, largest classes first.
+      size_t left = static_cast<size_t>(bump.end - bump.next);
+      for (int k = kSharedArrayClasses - 1; k >= 0 && left > 0; --k) {
+        while (left >= kArrayClassSize[k]) {
+          *reinterpret_cast<void**>(bump.next) = array_free_[k];
+          array_free_[k] = bump.next;
+          bump.next += kArrayClassSize[k];
+          left -= kArrayClassSize[k];
+        }
+      }
+    }
     char* page = NewPage();
-    cls.bump = page;
-    cls.bump_end = page + kPageSize;
+    bump.next = page;
+    bump.end = page + kPageSize;
   }
-  void* p = cls.bump;
-  cls.bump += rounded;
+  void* p = bump.next;
+  bump.next += size;
   return p;
 }
 
 size_t SlabAllocator::ArraySize(size_t size) {
-  if (size <= kMaxSlabSize) return RoundedSize(size == 0 ? 1 : size);
   if (size <= kMaxArrayClass) return kArrayClassSize[ArrayClassOf(size)];
   return (size + kArrayPageRound - 1) & ~(kArrayPageRound - 1);
 }
 
 void* SlabAllocator::AllocateArray(size_t* size) {
-  if (*size <= kMaxSlabSize) {
-    *size = RoundedSize(*size == 0 ? 1 : *size);
-    return Allocate(*size);
-  }
   if (*size <= kMaxArrayClass) {
     int c = ArrayClassOf(*size);
     *size = kArrayClassSize[c];
-    return AllocateFrom(array_classes_[c], *size);
+    return AllocateArrayBlock(c);
   }
   size_t usable = (*size + kArrayPageRound - 1) & ~(kArrayPageRound - 1);
   void* p;
   if (usable <= kPoolLimit) {
-    p = chunk_pool::Acquire(usable);
+    p = chunk_pool::Acquire(usable, /*untouched=*/true);  // its tail is never used
   } else {
     p = mmap(nullptr, usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
@@ -111,14 +125,10 @@ void* SlabAllocator::AllocateArray(size_t* size) {
 }
 
 void SlabAllocator::DeallocateArray(void* p, size_t size) {
-  if (size <= kMaxSlabSize) {
-    Deallocate(p, size);
-    return;
-  }
   if (size <= kMaxArrayClass) {
-    SizeClass& cls = array_classes_[ArrayClassOf(size)];
-    *static_cast<void**>(p) = cls.free_list;
-    cls.free_list = p;
+    int c = ArrayClassOf(size);
+    *static_cast<void**>(p) = array_free_[c];
+    array_free_[c] = p;
   } else {
     large_bytes_ -= size;
     if (size <= kPoolLimit) {
@@ -174,7 +184,8 @@ void SlabAllocator::ReleaseAll() {
   page_count_ = 0;
   mapped_bytes_ = 0;
   classes_ = {};
-  array_classes_ = {};
+  array_free_ = {};
+  array_bump_ = {};
   memory::Sub(static_cast<int64_t>(bytes_used_));
   bytes_used_ = 0;
   large_bytes_ = 0;
@@ -182,7 +193,8 @@ void SlabAllocator::ReleaseAll() {
 
 void SlabAllocator::Swap(SlabAllocator& other) {
   std::swap(classes_, other.classes_);
-  std::swap(array_classes_, other.array_classes_);
+  std::swap(array_free_, other.array_free_);
+  std::swap(array_bump_, other.array_bump_);
   chunks_.swap(other.chunks_);
   std::swap(chunk_next_, other.chunk_next_);
   std::swap(chunk_end_, other.chunk_end_);

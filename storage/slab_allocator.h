@@ -54,11 +54,13 @@ class SlabAllocator {
   static constexpr size_t kFirstChunkSize = 64 * 1024;  // chunk_pool's sizes
   static constexpr size_t kMaxChunkSize = 2 * 1024 * 1024;
 
-  // Arrays (the expiry wheel's buckets): AllocateArray takes *size bytes and sets *size to the
-  // usable size, which DeallocateArray must be given back. Up to kMaxSlabSize they come from
-  // the size classes above; up to a page, from classes of page fractions (~1.25x apart, carved
-  // from the same pages); above, from the chunk pool (chunk_pool.h; larger still, their own
-  // mmap), returned at once. So no array is ever on the malloc heap, where a few freed blocks
+  // Arrays (the table's slots, the expiry wheel's buckets): AllocateArray takes *size bytes
+  // and sets *size to the usable size, which DeallocateArray must be given back. Up to a page
+  // they come from array classes ~1.25x apart, with free lists of their own: up to 4 KiB
+  // carved one after another from shared pages (an array grows through many classes: a page
+  // per class would touch a page per class in every shard), above that page fractions from
+  // pages of their class; above a page, from the chunk pool (chunk_pool.h; larger still, their
+  // own mmap), returned at once. So no array is ever on the malloc heap, where a few freed blocks
   // left in glibc's per-thread caches would pin pages after a mass expiry. Usable sizes are
   // counted as for Allocate; chunk-backed arrays count their size rounded to 4 KiB (the rest
   // of the chunk is never touched: no RSS). Like large blocks, chunk-backed arrays must be
@@ -85,10 +87,17 @@ class SlabAllocator {
     size_t size;
   };
   char* NewPage();
-  static constexpr int kArrayClasses = 16;
-  static int ArrayClassOf(size_t size);  // the smallest page-fraction class holding size
-  void* AllocateFrom(SizeClass& cls, size_t rounded);
-  std::array<SizeClass, kArrayClasses> array_classes_{};
+  static constexpr int kArrayClasses = 34;
+  static constexpr int kSharedArrayClasses = 28;  // up to 4 KiB: from the shared pages
+  static int ArrayClassOf(size_t size);  // the smallest array class holding size
+  void* AllocateArrayBlock(int c);
+  std::array<void*, kArrayClasses> array_free_{};
+  // Bump regions: the shared pages' (index 0) and each page-fraction class's.
+  struct Bump {
+    char* next = nullptr;
+    char* end = nullptr;
+  };
+  std::array<Bump, 1 + kArrayClasses - kSharedArrayClasses> array_bump_{};
 
   std::vector<Chunk> chunks_;
   char* chunk_next_ = nullptr;  // the next page of the newest chunk to hand out

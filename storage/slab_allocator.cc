@@ -44,14 +44,11 @@ void* SlabAllocator::Allocate(size_t size) {
 
 namespace {
 
-// Array classes about 1.25x apart from 40 bytes up to 8 KiB (so an array's spare stays within
-// the wheel's budget). Up to 4 KiB they are carved from shared pages; above, they are
-// page fractions (32 KiB / k, rounded down to 8 bytes: whole blocks per page, little spare;
-// the last steps are 1.33x, 1.5x and 2x).
+// Array classes about 1.25x apart from 40 bytes up (so an array's spare stays within the
+// wheel's budget), carved from shared pages.
 constexpr size_t kArrayClassSize[] = {
     8,    16,   24,   32,   40,   48,   56,   64,   80,   96,   120,  144,   160,   200,   248,
-    312,  392,  488,  608,  760,  952,  1192, 1488, 1864, 2328, 2912, 3640, 4096, 5456, 6552,
-    8192, 10920, 16384, 32768};
+    312,  392,  488,  608,  760,  952,  1192, 1488, 1864, 2328, 2912, 3640, 4096};
 constexpr size_t kArrayPageRound = 4096;
 constexpr size_t kPoolLimit = SlabAllocator::kMaxChunkSize;
 
@@ -60,7 +57,6 @@ constexpr size_t kPoolLimit = SlabAllocator::kMaxChunkSize;
 int SlabAllocator::ArrayClassOf(size_t size) {
   static_assert(sizeof(kArrayClassSize) / sizeof(size_t) == kArrayClasses);
   static_assert(kArrayClassSize[kArrayClasses - 1] == kMaxArrayClass);
-  static_assert(kArrayClassSize[kSharedArrayClasses - 1] == 4096);
   int c = 0;
   while (kArrayClassSize[c] < size) ++c;
   return c;
@@ -75,26 +71,23 @@ void* SlabAllocator::AllocateArrayBlock(int c) {
     array_free_[c] = *static_cast<void**>(p);
     return p;
   }
-  Bump& bump = array_bump_[c < kSharedArrayClasses ? 0 : 1 + c - kSharedArrayClasses];
-  if (bump.next == nullptr || bump.next + size > bump.end) {
-    if (c < kSharedArrayClasses) {
-      // The rest of the shared page goes onto the free lists, largest classes first.
-      size_t left = static_cast<size_t>(bump.end - bump.next);
-      for (int k = kSharedArrayClasses - 1; k >= 0 && left > 0; --k) {
-        while (left >= kArrayClassSize[k]) {
-          *reinterpret_cast<void**>(bump.next) = array_free_[k];
-          array_free_[k] = bump.next;
-          bump.next += kArrayClassSize[k];
-          left -= kArrayClassSize[k];
-        }
+  if (array_bump_ == nullptr || array_bump_ + size > array_bump_end_) {
+    // The rest of the page goes onto the free lists, largest classes first.
+    size_t left = static_cast<size_t>(array_bump_end_ - array_bump_);
+    for (int k = kArrayClasses - 1; k >= 0 && left > 0; --k) {
+      while (left >= kArrayClassSize[k]) {
+        *reinterpret_cast<void**>(array_bump_) = array_free_[k];
+        array_free_[k] = array_bump_;
+        array_bump_ += kArrayClassSize[k];
+        left -= kArrayClassSize[k];
       }
     }
     char* page = NewPage();
-    bump.next = page;
-    bump.end = page + kPageSize;
+    array_bump_ = page;
+    array_bump_end_ = page + kPageSize;
   }
-  void* p = bump.next;
-  bump.next += size;
+  void* p = array_bump_;
+  array_bump_ += size;
   return p;
 }
 
@@ -185,7 +178,7 @@ void SlabAllocator::ReleaseAll() {
   mapped_bytes_ = 0;
   classes_ = {};
   array_free_ = {};
-  array_bump_ = {};
+  array_bump_ = array_bump_end_ = nullptr;
   memory::Sub(static_cast<int64_t>(bytes_used_));
   bytes_used_ = 0;
   large_bytes_ = 0;
@@ -195,6 +188,7 @@ void SlabAllocator::Swap(SlabAllocator& other) {
   std::swap(classes_, other.classes_);
   std::swap(array_free_, other.array_free_);
   std::swap(array_bump_, other.array_bump_);
+  std::swap(array_bump_end_, other.array_bump_end_);
   chunks_.swap(other.chunks_);
   std::swap(chunk_next_, other.chunk_next_);
   std::swap(chunk_end_, other.chunk_end_);

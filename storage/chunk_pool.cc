@@ -51,7 +51,7 @@ int ClassOf(size_t size) {
 
 class Pool {
  public:
-  void* Acquire(size_t size, bool untouched) {
+  void* Acquire(size_t size) {
     int c = ClassOf(size);
     size = kMinChunk << c;
     {
@@ -59,7 +59,7 @@ class Pool {
       Reserve();
       // A pending chunk is still mapped and resident: reusing it saves a purge and a fault
       // per page.
-      for (size_t i = untouched ? 0 : pending_.size(); i-- > 0;) {
+      for (size_t i = pending_.size(); i-- > 0;) {
         if (pending_[i].size == size) {
           char* p = pending_[i].base;
           pending_[i] = pending_.back();
@@ -158,7 +158,7 @@ Pool& pool() {
 
 }  // namespace
 
-void* Acquire(size_t size, bool untouched) { return pool().Acquire(size, untouched); }
+void* Acquire(size_t size) { return pool().Acquire(size); }
 void Release(void* chunk, size_t size) { pool().Release(chunk, size); }
 size_t Purge() { return pool().Purge(); }
 size_t PendingBytes() { return pool().PendingBytes(); }

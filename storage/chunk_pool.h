@@ -25,10 +25,8 @@ namespace stash::storage::chunk_pool {
 inline constexpr size_t kMinChunk = 64 * 1024;
 inline constexpr size_t kMaxChunk = 2 * 1024 * 1024;
 
-// A chunk of `size` bytes (page-aligned); throws std::bad_alloc when none can be had. With
-// `untouched`, never a released chunk that is still resident (only purged or new ones): for
-// an array that uses only the start of its chunk, whose tail would otherwise stay resident.
-void* Acquire(size_t size, bool untouched = false);
+// A chunk of `size` bytes (page-aligned); throws std::bad_alloc when none can be had.
+void* Acquire(size_t size);
 // Gives a chunk back (size as acquired). Its pages stay resident until Purge.
 void Release(void* chunk, size_t size);
 // Returns the pages of every released chunk to the system; returns how many bytes. Meant for

@@ -105,7 +105,7 @@ void* SlabAllocator::AllocateArray(size_t* size) {
   size_t usable = (*size + kArrayPageRound - 1) & ~(kArrayPageRound - 1);
   void* p;
   if (usable <= kPoolLimit) {
-    p = chunk_pool::Acquire(usable, /*untouched=*/true);  // its tail is never used
+    p = chunk_pool::Acquire(usable);
   } else {
     p = mmap(nullptr, usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();

@@ -36,35 +36,6 @@ void TrimInBackground(bool trim_heap) {
   }).detach();
 }
 
-// glibc keeps up to 7 freed blocks of each size up to 1032 bytes in a cache per thread
-// (tcache), outside its arenas' free lists, where malloc_trim cannot see them. After a mass
-// expiry a worker's cache holds blocks freed all over a heap that is otherwise free (wheel
-// buckets and table arrays of every size), and each one pins its page: ~1.5 MB per million
-// keys. Swapping them for blocks carved together (taken from the arena one after another)
-// lets the scattered ones merge with their free neighbours, so the trim returns their pages.
-// ~900 malloc/free pairs: tens of µs, once per mass expiry.
-void CompactThreadCache() {
-  constexpr int kSizes = 64;  // tcache's bins: chunk sizes 32, 48, ..., 1040
-  constexpr int kPerSize = 7;
-  static void* held[kSizes][kPerSize];   // thread_local would allocate; workers call this
-  static void* fresh[kSizes][kPerSize];  // one at a time (guarded by the mutex below)
-  static std::mutex mu;
-  std::lock_guard<std::mutex> lock(mu);
-  for (int pass = 0; pass < 2; ++pass) {
-    auto& blocks = pass == 0 ? held : fresh;  // first the cached blocks, then fresh ones
-    for (int b = 0; b < kSizes; ++b) {
-      for (int i = 0; i < kPerSize; ++i) blocks[b][i] = malloc(24 + 16 * static_cast<size_t>(b));
-    }
-  }
-  // The fresh blocks refill the cache; the old ones, finding it full, go back to the arena.
-  for (auto& row : fresh) {
-    for (void* p : row) free(p);
-  }
-  for (auto& row : held) {
-    for (void* p : row) free(p);
-  }
-}
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -152,7 +123,6 @@ void ActiveExpire::Step() {
       (quiet_steps_ >= kTrimQuietSteps || start - last_trim_ > std::chrono::seconds(10))) {
     // A mass expiry is over (or has gone on for a while): hand the freed memory back to the
     // system (glibc keeps free chunks inside its arenas otherwise).
-    if (many_expired) CompactThreadCache();
     TrimInBackground(many_expired);
     expired_since_trim_ = 0;
     last_trim_ = start;

@@ -14,14 +14,34 @@ namespace stash::storage {
 // the tag filters out almost every non-matching slot without touching its entry.
 static constexpr size_t kMinCapacity = 8;
 
-// The slot array is malloc'ed directly (calloc: zeroed pages come free from the kernel), so its
-// usable size is added to the process memory counter here.
-static void FreeSlots(uint64_t* slots) {
-  memory::Sub(static_cast<int64_t>(memory::UsableSize(slots)));
+// Without an allocator the slot array is malloc'ed directly (calloc: zeroed pages come free from
+// the kernel), so its usable size is added to the process memory counter here; the slab counts
+// its own.
+uint64_t* EntryTable::AllocateSlots(size_t n, size_t* bytes) {
+  if (slab_ == nullptr) {
+    void* p = calloc(n, sizeof(uint64_t));
+    if (p == nullptr) throw std::bad_alloc();
+    *bytes = memory::UsableSize(p);
+    memory::Add(static_cast<int64_t>(*bytes));
+    return static_cast<uint64_t*>(p);
+  }
+  *bytes = n * sizeof(uint64_t);
+  void* p = slab_->AllocateArray(bytes);
+  std::memset(p, 0, n * sizeof(uint64_t));  // free-list blocks and reused chunks are dirty
+  return static_cast<uint64_t*>(p);
+}
+
+void EntryTable::FreeSlots(uint64_t* slots, size_t bytes) {
+  if (slots == nullptr) return;
+  if (slab_ != nullptr) {
+    slab_->DeallocateArray(slots, bytes);
+    return;
+  }
+  memory::Sub(static_cast<int64_t>(bytes));
   free(slots);
 }
 
-EntryTable::~EntryTable() { FreeSlots(slots_); }
+EntryTable::~EntryTable() { FreeSlots(slots_, slots_bytes_); }
 
 uint64_t EntryTable::LocalOfSlot(size_t slot) const {
   return Local(HashKey(Entry(Pointer(slots_[slot])).key()));
@@ -104,13 +124,9 @@ void EntryTable::MaybeShrink() {
 
 void EntryTable::Resize(size_t new_capacity) {
   uint64_t* old = slots_;
+  size_t old_bytes = slots_bytes_;
   size_t old_capacity = capacity_;
-  slots_ = static_cast<uint64_t*>(calloc(new_capacity, sizeof(uint64_t)));
-  if (slots_ == nullptr) {
-    slots_ = old;
-    throw std::bad_alloc();
-  }
-  memory::Add(static_cast<int64_t>(memory::UsableSize(slots_)));
+  slots_ = AllocateSlots(new_capacity, &slots_bytes_);
   // An entry whose old home is h has a local hash in [h * step, (h + 1) * step + h + 1] with
   // step = floor(2^64 / old_capacity) (a superset of the exact interval, which needs a division
   // per slot). When both ends have the same new home, so does the entry: its key is not read.
@@ -154,18 +170,20 @@ void EntryTable::Resize(size_t new_capacity) {
     slots_[p] = WithDist(s, dist);
   }
   capacity_ = new_capacity;
-  FreeSlots(old);
+  FreeSlots(old, old_bytes);
 }
 
 void EntryTable::Clear() {
-  FreeSlots(slots_);
+  FreeSlots(slots_, slots_bytes_);
   slots_ = nullptr;
+  slots_bytes_ = 0;
   capacity_ = 0;
   size_ = 0;
 }
 
 void EntryTable::Swap(EntryTable& other) {
   std::swap(slots_, other.slots_);
+  std::swap(slots_bytes_, other.slots_bytes_);
   std::swap(capacity_, other.capacity_);
   std::swap(size_, other.size_);
   std::swap(shard_bits_, other.shard_bits_);

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "storage/entry.h"
+#include "storage/slab_allocator.h"
 
 namespace stash::storage {
 
@@ -41,6 +42,12 @@ class EntryTable {
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
   size_t bytes() const { return capacity_ * sizeof(uint64_t); }
+  // Slot arrays from `slab` (SlabAllocator::AllocateArray: the owning shard's allocator) rather
+  // than malloc, so that an emptied shard's table memory goes back with its pages instead of
+  // staying on glibc's heap (its per-thread caches pin pages). The table must be emptied
+  // (Clear) before slab->ReleaseAll(). Swap keeps each table's allocator: a shard swaps its
+  // table and its allocator's contents together. Set before the first insert.
+  void set_allocator(SlabAllocator* slab) { slab_ = slab; }
 
   // The slot holding key, or kNotFound.
   size_t Find(std::string_view key, uint64_t hash) const;
@@ -136,8 +143,13 @@ class EntryTable {
   uint64_t LocalOfSlot(size_t slot) const;
   void Resize(size_t new_capacity);
   void MaybeShrink();
+  // A zeroed slot array of n slots (its usable size in *bytes, counted), and its release.
+  uint64_t* AllocateSlots(size_t n, size_t* bytes);
+  void FreeSlots(uint64_t* slots, size_t bytes);
 
   uint64_t* slots_ = nullptr;
+  size_t slots_bytes_ = 0;  // usable size of slots_
+  SlabAllocator* slab_ = nullptr;  // null: malloc
   size_t capacity_ = 0;
   size_t size_ = 0;
   int shard_bits_;

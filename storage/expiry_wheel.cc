@@ -1,33 +1,37 @@
 #include "storage/expiry_wheel.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
-
-#include "storage/memory_counter.h"
+#include <cstring>
 
 namespace stash::storage {
 
 ExpiryWheel::~ExpiryWheel() {
   for (auto& level : slots_) {
-    for (Bucket& b : level) memory::Free(b.items);
+    for (Bucket& b : level) Resize(b, 0);
   }
-  memory::Free(due_.items);
+  Resize(due_, 0);
 }
 
 void ExpiryWheel::Resize(Bucket& b, uint32_t cap) {
-  bytes_ -= size_t{b.cap} * sizeof(uint8_t*);
-  if (cap == 0) {
-    memory::Free(b.items);
-    b.items = nullptr;
-  } else {
-    // Counted (INFO used_memory, maxmemory), as every allocation of the keyspace.
-    void* p = memory::Realloc(b.items, size_t{cap} * sizeof(uint8_t*));
-    if (p == nullptr) throw std::bad_alloc();
-    b.items = static_cast<uint8_t**>(p);
+  // A shrink to the same usable size would copy for nothing.
+  if (cap > 0 && SlabAllocator::ArraySize(size_t{cap} * sizeof(uint8_t*)) ==
+                     size_t{b.cap} * sizeof(uint8_t*)) {
+    return;
   }
-  b.cap = cap;
-  bytes_ += size_t{cap} * sizeof(uint8_t*);
+  // The slab counts the arrays (INFO used_memory, maxmemory), as every allocation of the
+  // keyspace. cap becomes what the array's usable size holds (at least the cap asked for).
+  uint8_t** items = nullptr;
+  size_t bytes = 0;
+  if (cap > 0) {
+    bytes = size_t{cap} * sizeof(uint8_t*);
+    items = static_cast<uint8_t**>(slab_->AllocateArray(&bytes));
+    if (b.size > 0) std::memcpy(items, b.items, size_t{b.size} * sizeof(uint8_t*));
+  }
+  if (b.items != nullptr) slab_->DeallocateArray(b.items, size_t{b.cap} * sizeof(uint8_t*));
+  bytes_ -= size_t{b.cap} * sizeof(uint8_t*);
+  b.items = items;
+  b.cap = static_cast<uint32_t>(bytes / sizeof(uint8_t*));
+  bytes_ += bytes;
 }
 
 void ExpiryWheel::Push(Bucket& b, Entry e, int level, unsigned digit) {
@@ -52,11 +56,18 @@ void ExpiryWheel::Erase(Bucket& b, uint32_t pos, int level, unsigned digit) {
   if (b.size == 0) {
     Resize(b, 0);
     if (level != Entry::kDueLevel) occupied_[level] &= ~(uint64_t{1} << digit);
-  } else if (uint64_t{b.cap} * 2 > uint64_t{b.size} * 3) {
+  } else if (uint64_t{b.cap} * 2 > uint64_t{b.size} * 3 && !Draining(level, digit)) {
     // More than 1.5x spare: shrink to 1.25x, so a grow and a shrink are Θ(size) operations
     // apart (amortized O(1)).
     Resize(b, b.size + b.size / 4);
   }
+}
+
+bool ExpiryWheel::Draining(int level, unsigned digit) const {
+  // The level-0 bucket of the current tick is the one that active expiry empties from the end
+  // (NextDueBatch): shrinking it on the way would copy it again and again (a mass expiry
+  // drains thousands of them), and it is freed once empty anyway.
+  return level == 0 && started_ && digit == Digit(current_, 0);
 }
 
 ExpiryWheel::Bucket& ExpiryWheel::BucketOf(Entry e) {

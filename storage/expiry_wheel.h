@@ -33,6 +33,7 @@
 #include <cstdint>
 
 #include "storage/entry.h"
+#include "storage/slab_allocator.h"
 
 namespace stash::storage {
 
@@ -43,7 +44,10 @@ class ExpiryWheel {
   static constexpr int kSlots = 1 << kSlotBits;
   static constexpr int kTickShift = 4;  // 16 ms per tick
 
-  ExpiryWheel() = default;
+  // Bucket arrays come from `slab` (the owning shard's allocator: SlabAllocator::AllocateArray),
+  // not from malloc, so that they go back with the shard's pages. The wheel must be destroyed
+  // before slab->ReleaseAll().
+  explicit ExpiryWheel(SlabAllocator* slab) : slab_(slab) {}
   ExpiryWheel(const ExpiryWheel&) = delete;
   ExpiryWheel& operator=(const ExpiryWheel&) = delete;
   ~ExpiryWheel();
@@ -71,8 +75,11 @@ class ExpiryWheel {
   // Entries already due at now_ms that are still here: the due list and the level-0 slots of
   // wholly past ticks (the wheel's backlog; entries still on higher levels are not counted).
   size_t Backlog(int64_t now_ms) const;
-  // Bytes allocated for buckets (records and spare capacity).
+  // Bytes allocated for buckets (records and spare capacity: usable sizes of their arrays).
   size_t bytes() const { return bytes_; }
+  // After the shard swapped its allocator's contents with another's (SWAPDB), the wheel that
+  // moved along with them must follow.
+  void set_allocator(SlabAllocator* slab) { slab_ = slab; }
 
   // Visits every record as (entry, level, index in its bucket), for tests that check that the
   // records and the entries agree.
@@ -106,12 +113,14 @@ class ExpiryWheel {
   void Push(Bucket& b, Entry e, int level, unsigned digit);
   void Erase(Bucket& b, uint32_t pos, int level, unsigned digit);
   void Resize(Bucket& b, uint32_t cap);
+  bool Draining(int level, unsigned digit) const;
   uint64_t NextEventTick() const;
   int CascadeLevelAt(uint64_t tick) const;
 
   Bucket slots_[kLevels][kSlots];
   uint64_t occupied_[kLevels] = {};  // bit d of level L: slot d is non-empty
   Bucket due_;
+  SlabAllocator* slab_;
   uint64_t current_ = 0;   // ticks before this one are processed
   int cascade_level_ = 0;  // slots of levels 1..this at current_ still to cascade
   bool started_ = false;

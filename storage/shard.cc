@@ -29,7 +29,7 @@ void Shard::AddExpiry(Entry e, bool place_in_wheel) {
   data_.expiry_sum += e.expiry_ms();
   if (!place_in_wheel || !e.has_narrow_expiry()) return;
   if (!data_.wheel) {
-    data_.wheel = std::make_unique<ExpiryWheel>();
+    data_.wheel = std::make_unique<ExpiryWheel>(&data_.slab);
     SyncWheelHint();
   }
   data_.wheel->Insert(e);
@@ -244,14 +244,14 @@ StoredValue Shard::CopyValue(Entry e) {
 
 void Shard::Clear() {
   TouchExisting(data_);
+  data_.wheel.reset();  // its arrays go back to the slab before the slab's pages go
   data_.table.ForEach([this](Entry e) {
     if (e.type() != ValueType::kString) delete ObjectOf(e);
     size_t size = e.size();
     if (size > SlabAllocator::kMaxSlabSize) data_.slab.Deallocate(e.raw(), size);
   });
+  data_.table.Clear();  // its slots are the slab's too
   data_.slab.ReleaseAll();
-  data_.table.Clear();
-  data_.wheel.reset();
   SyncWheelHint();
   data_.expires = 0;
   data_.expiry_sum = 0;
@@ -263,6 +263,9 @@ void Shard::SwapContents(Shard& other) {
   data_.table.Swap(other.data_.table);
   data_.slab.Swap(other.data_.slab);
   std::swap(data_.wheel, other.data_.wheel);
+  // Each wheel's arrays moved with the slab contents into the other shard's allocator.
+  if (data_.wheel) data_.wheel->set_allocator(&data_.slab);
+  if (other.data_.wheel) other.data_.wheel->set_allocator(&other.data_.slab);
   SyncWheelHint();
   other.SyncWheelHint();
   std::swap(data_.expires, other.data_.expires);

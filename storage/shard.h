@@ -121,11 +121,10 @@ class Shard {
   size_t expiry_backlog(int64_t now_ms) const {
     return data_.wheel ? data_.wheel->Backlog(now_ms) : 0;
   }
-  // Bytes held for entries, the table and the expiry wheel's records.
-  size_t bytes_used() const {
-    return data_.slab.bytes_used() + data_.table.bytes() +
-           (data_.wheel ? data_.wheel->bytes() : 0);
-  }
+  // Bytes held for entries, the table and the expiry wheel's records (whose arrays are all the
+  // slab's: ExpiryWheel::bytes() and the table's slots are part of it).
+  size_t bytes_used() const { return data_.slab.bytes_used(); }
+  size_t slab_bytes_used() const { return data_.slab.bytes_used(); }
   uint64_t expired_keys() const { return expired_keys_; }
   // The expiry wheel, if the shard ever had a key with a (narrow) TTL; for tests and stats.
   const ExpiryWheel* wheel() const { return data_.wheel.get(); }
@@ -162,9 +161,10 @@ class Shard {
  private:
   void CarryAccess(Entry old, Entry fresh);
   struct Data {
-    explicit Data(int shard_bits) : table(shard_bits) {}
-    EntryTable table;
+    explicit Data(int shard_bits) : table(shard_bits) { table.set_allocator(&slab); }
+    // The allocator first: the table's and the wheel's arrays are its, so it goes last.
     SlabAllocator slab;
+    EntryTable table;
     // The keys with a narrow expiry (entry.h), created with the shard's first one.
     std::unique_ptr<ExpiryWheel> wheel;
     size_t expires = 0;

@@ -4,6 +4,7 @@
 #include "storage/memory_counter.h"
 
 #include <malloc.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -39,6 +40,98 @@ void* SlabAllocator::Allocate(size_t size) {
   void* p = cls.bump;
   cls.bump += rounded;
   return p;
+}
+
+namespace {
+
+// Array classes about 1.25x apart from 40 bytes up (so an array's spare stays within the
+// wheel's budget), carved from shared pages.
+constexpr size_t kArrayClassSize[] = {
+    8,    16,   24,   32,   40,   48,   56,   64,   80,   96,   120,  144,   160,   200,   248,
+    312,  392,  488,  608,  760,  952,  1192, 1488, 1864, 2328, 2912, 3640, 4096};
+constexpr size_t kArrayPageRound = 4096;
+constexpr size_t kPoolLimit = SlabAllocator::kMaxChunkSize;
+
+}  // namespace
+
+int SlabAllocator::ArrayClassOf(size_t size) {
+  static_assert(sizeof(kArrayClassSize) / sizeof(size_t) == kArrayClasses);
+  static_assert(kArrayClassSize[kArrayClasses - 1] == kMaxArrayClass);
+  int c = 0;
+  while (kArrayClassSize[c] < size) ++c;
+  return c;
+}
+
+void* SlabAllocator::AllocateArrayBlock(int c) {
+  size_t size = kArrayClassSize[c];
+  bytes_used_ += size;
+  memory::Add(static_cast<int64_t>(size));
+  if (array_free_[c] != nullptr) {
+    void* p = array_free_[c];
+    array_free_[c] = *static_cast<void**>(p);
+    return p;
+  }
+  if (array_bump_ == nullptr || array_bump_ + size > array_bump_end_) {
+    // The rest of the page goes onto the free lists, largest classes first.
+    size_t left = static_cast<size_t>(array_bump_end_ - array_bump_);
+    for (int k = kArrayClasses - 1; k >= 0 && left > 0; --k) {
+      while (left >= kArrayClassSize[k]) {
+        *reinterpret_cast<void**>(array_bump_) = array_free_[k];
+        array_free_[k] = array_bump_;
+        array_bump_ += kArrayClassSize[k];
+        left -= kArrayClassSize[k];
+      }
+    }
+    char* page = NewPage();
+    array_bump_ = page;
+    array_bump_end_ = page + kPageSize;
+  }
+  void* p = array_bump_;
+  array_bump_ += size;
+  return p;
+}
+
+size_t SlabAllocator::ArraySize(size_t size) {
+  if (size <= kMaxArrayClass) return kArrayClassSize[ArrayClassOf(size)];
+  return (size + kArrayPageRound - 1) & ~(kArrayPageRound - 1);
+}
+
+void* SlabAllocator::AllocateArray(size_t* size) {
+  if (*size <= kMaxArrayClass) {
+    int c = ArrayClassOf(*size);
+    *size = kArrayClassSize[c];
+    return AllocateArrayBlock(c);
+  }
+  size_t usable = (*size + kArrayPageRound - 1) & ~(kArrayPageRound - 1);
+  void* p;
+  if (usable <= kPoolLimit) {
+    p = chunk_pool::Acquire(usable);
+  } else {
+    p = mmap(nullptr, usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+  }
+  *size = usable;
+  large_bytes_ += usable;
+  bytes_used_ += usable;
+  memory::Add(static_cast<int64_t>(usable));
+  return p;
+}
+
+void SlabAllocator::DeallocateArray(void* p, size_t size) {
+  if (size <= kMaxArrayClass) {
+    int c = ArrayClassOf(size);
+    *static_cast<void**>(p) = array_free_[c];
+    array_free_[c] = p;
+  } else {
+    large_bytes_ -= size;
+    if (size <= kPoolLimit) {
+      chunk_pool::Release(p, size);
+    } else {
+      munmap(p, size);
+    }
+  }
+  bytes_used_ -= size;
+  memory::Sub(static_cast<int64_t>(size));
 }
 
 char* SlabAllocator::NewPage() {
@@ -84,6 +177,8 @@ void SlabAllocator::ReleaseAll() {
   page_count_ = 0;
   mapped_bytes_ = 0;
   classes_.reset();
+  array_free_ = {};
+  array_bump_ = array_bump_end_ = nullptr;
   memory::Sub(static_cast<int64_t>(bytes_used_));
   bytes_used_ = 0;
   large_bytes_ = 0;
@@ -91,6 +186,9 @@ void SlabAllocator::ReleaseAll() {
 
 void SlabAllocator::Swap(SlabAllocator& other) {
   std::swap(classes_, other.classes_);
+  std::swap(array_free_, other.array_free_);
+  std::swap(array_bump_, other.array_bump_);
+  std::swap(array_bump_end_, other.array_bump_end_);
   chunks_.swap(other.chunks_);
   std::swap(chunk_next_, other.chunk_next_);
   std::swap(chunk_end_, other.chunk_end_);

@@ -55,6 +55,23 @@ class SlabAllocator {
   static constexpr size_t kFirstChunkSize = 64 * 1024;  // chunk_pool's sizes
   static constexpr size_t kMaxChunkSize = 2 * 1024 * 1024;
 
+  // Arrays (the table's slots, the expiry wheel's buckets): AllocateArray takes *size bytes
+  // and sets *size to the usable size, which DeallocateArray must be given back. Up to 4 KiB
+  // they come from array classes ~1.25x apart, with free lists of their own, carved one after
+  // another from shared slab pages (an array grows through many classes: a page per class
+  // would touch a page per class in every shard); above, from the chunk pool (chunk_pool.h;
+  // larger still, their own mmap), returned at once (kept in the slab, the blocks of a table
+  // that outgrew them would stay stranded on free lists until the shard empties). So no array is ever on the malloc heap, where a few freed blocks
+  // left in glibc's per-thread caches would pin pages after a mass expiry. Usable sizes are
+  // counted as for Allocate; chunk-backed arrays count their size rounded to 4 KiB (the rest
+  // of the chunk is never touched: no RSS). Like large blocks, chunk-backed arrays must be
+  // freed before ReleaseAll.
+  void* AllocateArray(size_t* size);
+  void DeallocateArray(void* p, size_t size);
+  // The usable size AllocateArray would give for size bytes.
+  static size_t ArraySize(size_t size);
+  static constexpr size_t kMaxArrayClass = 4096;
+
   static size_t RoundedSize(size_t size) {
     return size <= kMaxSlabSize ? (size + kGranularity - 1) & ~(kGranularity - 1) : size;
   }
@@ -79,6 +96,13 @@ class SlabAllocator {
     size_t size;
   };
   char* NewPage();
+  static constexpr int kArrayClasses = 28;
+  static int ArrayClassOf(size_t size);  // the smallest array class holding size
+  void* AllocateArrayBlock(int c);
+  std::array<void*, kArrayClasses> array_free_{};
+  // The shared page that arrays are carved from.
+  char* array_bump_ = nullptr;
+  char* array_bump_end_ = nullptr;
 
   std::vector<Chunk> chunks_;
   char* chunk_next_ = nullptr;  // the next page of the newest chunk to hand out

@@ -93,7 +93,8 @@ TEST_CASE("the 10-byte TTL extension keeps every int64 expiry exactly") {
 }
 
 TEST_CASE("entries added before the wheel knows the time are sorted on the first NextDue") {
-  ExpiryWheel wheel;
+  SlabAllocator slab;
+  ExpiryWheel wheel(&slab);
   Entries entries;
   std::set<uint8_t*> live;
   for (int64_t offset : {-5, 0, 1, 100, 70'000, 3'600'000}) {
@@ -116,7 +117,8 @@ TEST_CASE("an entry comes due at its tick, through every level, and never early"
                       int64_t{2'592'000'000}, int64_t{157'680'000'000},
                       int64_t{9'460'800'000'000}}) {
     CAPTURE(ttl);
-    ExpiryWheel wheel;
+    SlabAllocator slab;
+    ExpiryWheel wheel(&slab);
     Entries entries;
     std::set<uint8_t*> live;
     size_t budget = SIZE_MAX;
@@ -137,7 +139,8 @@ TEST_CASE("an entry comes due at its tick, through every level, and never early"
 }
 
 TEST_CASE("an entry already past when added goes to the due list") {
-  ExpiryWheel wheel;
+  SlabAllocator slab;
+  ExpiryWheel wheel(&slab);
   Entries entries;
   std::set<uint8_t*> live;
   size_t budget = SIZE_MAX;
@@ -151,7 +154,8 @@ TEST_CASE("an entry already past when added goes to the due list") {
 }
 
 TEST_CASE("Remove and Relocate keep every record exact") {
-  ExpiryWheel wheel;
+  SlabAllocator slab;
+  ExpiryWheel wheel(&slab);
   Entries entries;
   std::set<uint8_t*> live;
   size_t budget = SIZE_MAX;
@@ -184,7 +188,8 @@ TEST_CASE("Remove and Relocate keep every record exact") {
 }
 
 TEST_CASE("NextDue spends at most its budget and resumes where it stopped") {
-  ExpiryWheel wheel;
+  SlabAllocator slab;
+  ExpiryWheel wheel(&slab);
   Entries entries;
   std::set<uint8_t*> live;
   size_t budget = SIZE_MAX;
@@ -221,7 +226,8 @@ TEST_CASE("NextDue spends at most its budget and resumes where it stopped") {
 }
 
 TEST_CASE("a clock that goes back expires nothing early") {
-  ExpiryWheel wheel;
+  SlabAllocator slab;
+  ExpiryWheel wheel(&slab);
   Entries entries;
   std::set<uint8_t*> live;
   size_t budget = SIZE_MAX;
@@ -236,7 +242,8 @@ TEST_CASE("a clock that goes back expires nothing early") {
 
 TEST_CASE("random inserts, removals, relocations and time steps agree with a model") {
   std::mt19937_64 rng(12345);
-  ExpiryWheel wheel;
+  SlabAllocator slab;
+  ExpiryWheel wheel(&slab);
   Entries entries;
   std::set<uint8_t*> live;
   std::vector<Entry> handles;

@@ -14,6 +14,7 @@
 #include "storage/entry.h"
 #include "storage/expiry_wheel.h"
 #include "storage/hash.h"
+#include "storage/memory_counter.h"
 #include "storage/shard.h"
 #include "storage/value.h"
 
@@ -224,6 +225,62 @@ TEST_CASE("SWAPDB swaps the wheels; FLUSHDB drops the wheel") {
   Put(a, "z", "v", kNow + 10'000);
   CheckExact(a);
   CHECK(ExpireAll(a, kNow + 20'000) == std::vector<std::string>{"z"});
+}
+
+TEST_CASE("the wheel's arrays come from the shard's slab and go back with its pages") {
+  // 20,000 keys due within one tick: a level-0 bucket of 20,000 records (a chunk-backed
+  // array), plus small and page-fraction arrays for keys spread over the next seconds.
+  int64_t before = memory::Used();
+  {
+    Shard s(0);
+    ExpireAll(s, kNow);  // starts the wheel
+    size_t slab_before = s.slab_bytes_used();
+    for (int i = 0; i < 20'000; ++i) Put(s, "k" + std::to_string(i), "v", kNow + 1);
+    for (int i = 0; i < 3'000; ++i) Put(s, "t" + std::to_string(i), "v", kNow + 100 + i);
+    CheckExact(s);
+    const ExpiryWheel& wheel = *s.wheel();
+    CHECK(wheel.bytes() >= 23'000 * sizeof(void*));
+    CHECK(wheel.bytes() <= 23'000 * sizeof(void*) * 2);
+    // The records' arrays are counted once, in the slab.
+    CHECK(s.slab_bytes_used() - slab_before >= wheel.bytes());
+    // The table's slots are the slab's as well.
+    CHECK(s.slab_bytes_used() - slab_before >=
+          wheel.bytes() + s.table_capacity() * sizeof(uint64_t) + 23'000 * 16);
+    CHECK(s.bytes_used() == s.slab_bytes_used());
+    Put(s, "persistent", "v");
+    std::vector<std::string> gone = ExpireAll(s, kNow + 2);  // the big bucket, emptied
+    CHECK(gone.size() == 20'000);
+    CheckExact(s);
+    CHECK(ExpireAll(s, kNow + 10'000).size() == 3'000);
+    CHECK(s.wheel() == nullptr);  // freed with its last record
+    CHECK(s.expires() == 0);
+    // Only the persistent key's entry and the table (shrunk to its minimum) are left.
+    CHECK(s.slab_bytes_used() == SlabAllocator::RoundedSize(Raw(s, "persistent").size()) +
+                                     SlabAllocator::ArraySize(s.table_capacity() * 8));
+  }
+  CHECK(memory::Used() == before);  // the shard's lifetime leaves the counter as it found it
+}
+
+TEST_CASE("SWAPDB and FLUSHDB keep the wheel's arrays with their slab") {
+  int64_t before = memory::Used();
+  {
+    Shard a(0), b(0);
+    ExpireAll(a, kNow);
+    for (int i = 0; i < 2'000; ++i) Put(a, "a" + std::to_string(i), "v", kNow + 1 + i % 50);
+    for (int i = 0; i < 500; ++i) Put(b, "b" + std::to_string(i), "v", kNow + 1 + i % 7);
+    a.SwapContents(b);
+    // Growing and shrinking the moved wheels' arrays uses the allocator they moved with.
+    for (int i = 0; i < 2'000; ++i) Put(b, "c" + std::to_string(i), "v", kNow + 1 + i % 50);
+    for (int i = 0; i < 500; ++i) Put(a, "d" + std::to_string(i), "v", kNow + 1 + i % 7);
+    CheckExact(a);
+    CheckExact(b);
+    CHECK(ExpireAll(b, kNow + 100).size() == 4'000);
+    CHECK(b.slab_bytes_used() == 0);
+    a.Clear();  // the wheel's arrays are freed before the slab's pages go
+    CHECK(a.slab_bytes_used() == 0);
+    CHECK(a.table_capacity() == 0);
+  }
+  CHECK(memory::Used() == before);
 }
 
 TEST_CASE("expiry_sum gives the exact average TTL") {

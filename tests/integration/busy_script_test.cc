@@ -14,6 +14,7 @@
 
 #include "for_each_server.h"
 #include "resp_client.h"
+#include "server_fixture.h"
 #include "server_process.h"
 
 namespace stash::test {
@@ -25,25 +26,6 @@ constexpr const char* kBusyFunction =
     "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN "
     "NOSAVE.\r\n";
 
-class Fixture {
- public:
-  Fixture(ServerKind kind, const std::string& threads)
-      : server_(kind, kind == ServerKind::kStash ? std::vector<std::string>{"--threads", threads}
-                                                 : std::vector<std::string>{}) {
-    std::string error;
-    REQUIRE_MESSAGE(server_.Start(&error), error);
-  }
-  RespClient Connect() {
-    RespClient c;
-    REQUIRE_MESSAGE(c.Connect(server_.port()), c.last_error());
-    c.set_timeout(std::chrono::seconds(20));
-    return c;
-  }
-  ServerProcess& server() { return server_; }
-
- private:
-  ServerProcess server_;
-};
 
 // Polls PING on c until it answers BUSY (bounded: a server that never answers fails the test
 // after the client's timeout instead of retrying for ever).
@@ -60,7 +42,7 @@ void WaitBusy(RespClient& c) {
 
 TEST_CASE("one worker thread: a busy EVAL answers BUSY to the others and SCRIPT KILL stops it") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, "1");
+  ServerFixture f(kind, 1);
   RespClient runner = f.Connect();
   RespClient other = f.Connect();
   REQUIRE(other.Call({"CONFIG", "SET", "busy-reply-threshold", "100"}) == "+OK\r\n");
@@ -86,7 +68,7 @@ TEST_CASE("one worker thread: a busy EVAL answers BUSY to the others and SCRIPT 
 
 TEST_CASE("one worker thread: a busy FCALL answers BUSY to the others and FUNCTION KILL stops it") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, "1");
+  ServerFixture f(kind, 1);
   RespClient runner = f.Connect();
   RespClient other = f.Connect();
   REQUIRE(other.Call({"CONFIG", "SET", "busy-reply-threshold", "100"}) == "+OK\r\n");
@@ -110,7 +92,7 @@ TEST_CASE("one worker thread: a busy FCALL answers BUSY to the others and FUNCTI
 
 TEST_CASE("one worker thread: a busy script inside EXEC is killed like any other") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, "1");
+  ServerFixture f(kind, 1);
   RespClient runner = f.Connect();
   RespClient other = f.Connect();
   REQUIRE(other.Call({"CONFIG", "SET", "busy-reply-threshold", "100"}) == "+OK\r\n");
@@ -131,7 +113,7 @@ TEST_CASE("one worker thread: a busy script inside EXEC is killed like any other
 
 TEST_CASE("one worker thread: the allow-busy commands answer at once during a busy script") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, "1");
+  ServerFixture f(kind, 1);
   RespClient runner = f.Connect();
   RespClient other = f.Connect();
   REQUIRE(other.Call({"CONFIG", "SET", "busy-reply-threshold", "100"}) == "+OK\r\n");
@@ -172,7 +154,7 @@ TEST_CASE("one worker thread: the allow-busy commands answer at once during a bu
 
 TEST_CASE("one worker thread: a busy script that wrote is unkillable, SHUTDOWN NOSAVE stops it") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, "1");
+  ServerFixture f(kind, 1);
   RespClient runner = f.Connect();
   RespClient other = f.Connect();
   REQUIRE(other.Call({"CONFIG", "SET", "lua-time-limit", "100"}) == "+OK\r\n");
@@ -197,7 +179,7 @@ TEST_CASE("one worker thread: a busy script that wrote is unkillable, SHUTDOWN N
 // thread, which answers FUNCTION STATS at once; the kill still waits for the threshold.
 TEST_CASE("a FUNCTION KILL sent before busy-reply-threshold waits until the script is busy") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, "4");
+  ServerFixture f(kind, 4);
   RespClient runner = f.Connect();
   RespClient other = f.Connect();
   REQUIRE(other.Call({"CONFIG", "SET", "busy-reply-threshold", "400"}) == "+OK\r\n");
@@ -225,7 +207,7 @@ TEST_CASE("a FUNCTION KILL sent before busy-reply-threshold waits until the scri
 // once. Either way the client gets +OK and its neighbours keep getting BUSY meanwhile.
 TEST_CASE("a WATCH during a busy script does not hold up the other clients of its thread") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, "4");
+  ServerFixture f(kind, 4);
   // Connections are spread over the 4 workers in turn: watcher and neighbour share one.
   RespClient runner = f.Connect();
   RespClient watcher = f.Connect();

@@ -12,36 +12,12 @@
 
 #include "for_each_server.h"
 #include "resp_client.h"
+#include "server_fixture.h"
 #include "server_process.h"
 
 namespace stash::test {
 namespace {
 
-class Fixture {
- public:
-  Fixture(ServerKind kind, std::vector<std::string> extra)
-      : server_(kind, WithThreads(kind, std::move(extra))) {
-    std::string error;
-    REQUIRE_MESSAGE(server_.Start(&error), error);
-  }
-
-  RespClient Connect() {
-    RespClient c;
-    REQUIRE_MESSAGE(c.Connect(server_.port()), c.last_error());
-    c.set_timeout(std::chrono::seconds(20));
-    return c;
-  }
-  ServerProcess& server() { return server_; }
-
- private:
-  static std::vector<std::string> WithThreads(ServerKind kind, std::vector<std::string> extra) {
-    if (kind == ServerKind::kStash) {
-      extra.insert(extra.begin(), {"--threads", "4"});
-    }
-    return extra;
-  }
-  ServerProcess server_;
-};
 
 std::string Bulk(const std::string& s) {
   return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
@@ -71,7 +47,7 @@ bool AllEqualBulks(const std::string& reply, int n) {
 
 TEST_CASE("a script over keys of many shards is never interleaved with other clients") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, {});
+  ServerFixture f(kind, 4);
   constexpr int kKeys = 8, kScripters = 3, kReaders = 3, kRuns = 150;
   // Touches keys it did not declare (numkeys 0), on different shards, with work in between.
   const std::string script =
@@ -139,7 +115,7 @@ std::string ShaOf(const std::string& bulk_reply) {
 
 TEST_CASE("redis-py Lock scripts keep a critical section exclusive under contention") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, {});
+  ServerFixture f(kind, 4);
   RespClient setup = f.Connect();
   std::string release = ShaOf(setup.Call({"SCRIPT", "LOAD", kRelease}));
   std::string extend = ShaOf(setup.Call({"SCRIPT", "LOAD", kExtend}));
@@ -197,7 +173,7 @@ TEST_CASE("redis-py Lock scripts keep a critical section exclusive under content
 
 TEST_CASE("a push from a script wakes a client blocked on another worker") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, {});
+  ServerFixture f(kind, 4);
   RespClient blocked = f.Connect();
   RespClient pusher = f.Connect();
   REQUIRE(blocked.SendCommand({"BLPOP", "queue", "10"}));
@@ -216,7 +192,7 @@ TEST_CASE("a push from a script wakes a client blocked on another worker") {
 // Stash only: redis-server 7.0.15 itself crashes on these (it reads the error table's fields
 // with metamethods, outside any protected call).
 TEST_CASE("error objects with metamethods do not bring the server down") {
-  Fixture f(ServerKind::kStash, {});
+  ServerFixture f(ServerKind::kStash, 4);
   RespClient c = f.Connect();
   std::string reply =
       c.Call({"EVAL", "error(setmetatable({}, {__index = function() error('x') end}))", "0"});
@@ -239,7 +215,7 @@ void WaitBusy(RespClient& c) {
 
 TEST_CASE("a busy script makes others get BUSY until SCRIPT KILL stops it") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, {"--busy-reply-threshold", "50"});
+  ServerFixture f(kind, 4, {"--busy-reply-threshold", "50"});
   // Consecutive connections land on different worker threads.
   RespClient runner = f.Connect();
   RespClient other = f.Connect();
@@ -281,7 +257,7 @@ TEST_CASE("a busy script makes others get BUSY until SCRIPT KILL stops it") {
 
 TEST_CASE("a busy script that wrote is unkillable, and SHUTDOWN NOSAVE still stops the server") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind, {"--busy-reply-threshold", "50"});
+  ServerFixture f(kind, 4, {"--busy-reply-threshold", "50"});
   RespClient runner = f.Connect();
   RespClient other = f.Connect();
   REQUIRE(runner.SendCommand({"EVAL", "redis.call('set', 'w', 1) while true do end", "0"}));

@@ -66,9 +66,10 @@ void* SlabAllocator::AllocateArrayBlock(int c) {
   size_t size = kArrayClassSize[c];
   bytes_used_ += size;
   memory::Add(static_cast<int64_t>(size));
-  if (array_free_[c] != nullptr) {
-    void* p = array_free_[c];
-    array_free_[c] = *static_cast<void**>(p);
+  std::array<void*, kArrayClasses>& free_arrays = lists().arrays;
+  if (free_arrays[c] != nullptr) {
+    void* p = free_arrays[c];
+    free_arrays[c] = *static_cast<void**>(p);
     return p;
   }
   if (array_bump_ == nullptr || array_bump_ + size > array_bump_end_) {
@@ -76,8 +77,8 @@ void* SlabAllocator::AllocateArrayBlock(int c) {
     size_t left = static_cast<size_t>(array_bump_end_ - array_bump_);
     for (int k = kArrayClasses - 1; k >= 0 && left > 0; --k) {
       while (left >= kArrayClassSize[k]) {
-        *reinterpret_cast<void**>(array_bump_) = array_free_[k];
-        array_free_[k] = array_bump_;
+        *reinterpret_cast<void**>(array_bump_) = free_arrays[k];
+        free_arrays[k] = array_bump_;
         array_bump_ += kArrayClassSize[k];
         left -= kArrayClassSize[k];
       }
@@ -120,8 +121,9 @@ void* SlabAllocator::AllocateArray(size_t* size) {
 void SlabAllocator::DeallocateArray(void* p, size_t size) {
   if (size <= kMaxArrayClass) {
     int c = ArrayClassOf(size);
-    *static_cast<void**>(p) = array_free_[c];
-    array_free_[c] = p;
+    void*& head = lists_->arrays[c];  // made by the allocation of p
+    *static_cast<void**>(p) = head;
+    head = p;
   } else {
     large_bytes_ -= size;
     if (size <= kPoolLimit) {
@@ -161,7 +163,7 @@ void SlabAllocator::Deallocate(void* p, size_t size) {
     return;
   }
   size_t rounded = RoundedSize(size == 0 ? 1 : size);
-  SizeClass& cls = (*classes_)[rounded / kGranularity - 1];  // made by the Allocate of p
+  SizeClass& cls = lists_->classes[rounded / kGranularity - 1];  // made by the Allocate of p
   // Every class is at least 8 bytes, so a freed slot can hold the free-list link.
   *static_cast<void**>(p) = cls.free_list;
   cls.free_list = p;
@@ -176,8 +178,7 @@ void SlabAllocator::ReleaseAll() {
   chunk_next_ = chunk_end_ = nullptr;
   page_count_ = 0;
   mapped_bytes_ = 0;
-  classes_.reset();
-  array_free_ = {};
+  lists_.reset();
   array_bump_ = array_bump_end_ = nullptr;
   memory::Sub(static_cast<int64_t>(bytes_used_));
   bytes_used_ = 0;
@@ -185,8 +186,7 @@ void SlabAllocator::ReleaseAll() {
 }
 
 void SlabAllocator::Swap(SlabAllocator& other) {
-  std::swap(classes_, other.classes_);
-  std::swap(array_free_, other.array_free_);
+  std::swap(lists_, other.lists_);
   std::swap(array_bump_, other.array_bump_);
   std::swap(array_bump_end_, other.array_bump_end_);
   chunks_.swap(other.chunks_);

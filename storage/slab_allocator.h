@@ -82,24 +82,27 @@ class SlabAllocator {
     char* bump = nullptr;
     char* bump_end = nullptr;
   };
-  using SizeClasses = std::array<SizeClass, kMaxSlabSize / kGranularity>;
-  // Made on the shard's first allocation: 64 classes x 24 bytes in each of the 16 x 64 shards
-  // would be 1.5 MB of start-up memory, three quarters of all of it, for databases and shards
-  // that mostly never hold a key.
-  SizeClass& ClassOf(size_t rounded) {
-    if (!classes_) classes_.reset(new SizeClasses{});
-    return (*classes_)[rounded / kGranularity - 1];
+  static constexpr int kArrayClasses = 28;
+  // The free lists, made on the shard's first allocation: 64 entry classes and 28 array
+  // classes in each of the 16 x 64 shards would be 1.7 MB of start-up memory, most of all of
+  // it, for databases and shards that mostly never hold a key.
+  struct FreeLists {
+    std::array<SizeClass, kMaxSlabSize / kGranularity> classes{};
+    std::array<void*, kArrayClasses> arrays{};
+  };
+  FreeLists& lists() {
+    if (!lists_) lists_.reset(new FreeLists{});
+    return *lists_;
   }
-  std::unique_ptr<SizeClasses> classes_;
+  SizeClass& ClassOf(size_t rounded) { return lists().classes[rounded / kGranularity - 1]; }
+  std::unique_ptr<FreeLists> lists_;
   struct Chunk {
     void* base;
     size_t size;
   };
   char* NewPage();
-  static constexpr int kArrayClasses = 28;
   static int ArrayClassOf(size_t size);  // the smallest array class holding size
   void* AllocateArrayBlock(int c);
-  std::array<void*, kArrayClasses> array_free_{};
   // The shared page that arrays are carved from.
   char* array_bump_ = nullptr;
   char* array_bump_end_ = nullptr;

@@ -198,8 +198,11 @@ TEST_CASE("a FUNCTION KILL sent before busy-reply-threshold waits until the scri
   auto killed = runner.ReadReply();
   REQUIRE(killed.has_value());
   CHECK(killed->rfind("-ERR Script killed by user with SCRIPT KILL...", 0) == 0);
-  // Not a speed limit: a lower bound the semantics guarantee (the script was busy when killed).
-  CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::milliseconds(400));
+  // Not a speed limit: a lower bound the semantics guarantee (the script was busy when killed,
+  // 400 ms after it started). The margin covers clock granularity only (the server keeps the
+  // script's start in whole milliseconds, and timers round); a kill carried out at once, the
+  // behaviour this guards against, lands a few milliseconds after the start.
+  CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::milliseconds(300));
 }
 
 // On stash a WATCH from another worker thread waits for the script (parked, it cannot take the

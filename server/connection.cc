@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "server/clock.h"
 #include "server/logging.h"
 #include "server/pubsub.h"
 #include "server/watch.h"
@@ -257,10 +258,7 @@ void Connection::OnUnblocked(std::string reply) {
 void Connection::Park(std::vector<std::string> argv) {
   parked_ = true;
   parked_args_ = std::move(argv);
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now().time_since_epoch())
-                    .count();
-  int64_t wait_ms = std::max<int64_t>(0, state_.retry_at_ms - now);
+  int64_t wait_ms = std::max<int64_t>(0, state_.retry_at_ms - SteadyMs());
   state_.retry_at_ms = 0;
   retry_timer_.expires_after(std::chrono::milliseconds(wait_ms));
   retry_timer_.async_wait([this, self = shared_from_this()](std::error_code ec) {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "server/command_context.h"
+#include "server/clock.h"
 #include "server/errors.h"
 #include "server/eviction.h"
 #include "server/pubsub.h"
@@ -35,12 +36,6 @@ std::string UnknownCommandError(const std::vector<std::string_view>& args) {
   }
   return "ERR unknown command '" + std::string(UpToNul(args[0], 128)) +
          "', with args beginning with: " + list;
-}
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 // What a RESP2 client with subscriptions may still run (Redis's processCommand).

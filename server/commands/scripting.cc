@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "server/clock.h"
 #include "server/command_context.h"
 #include "server/commands/server_common.h"
 #include "server/errors.h"
@@ -203,9 +204,7 @@ void FunctionStatsCommand(CommandContext& ctx) {
   if (started == 0 || state.is_eval.load()) {
     r.Null();
   } else {
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now().time_since_epoch())
-                      .count();
+    int64_t now = SteadyMs();
     std::lock_guard<std::mutex> lock(state.mu);
     r.MapHeader(3);
     r.Bulk("name");

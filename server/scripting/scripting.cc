@@ -4,17 +4,12 @@
 #include <chrono>
 
 #include "protocol/numbers.h"
+#include "server/clock.h"
 #include "server/command_context.h"
 #include "server/scripting/sha1.h"
 
 namespace stash::server::scripting {
 namespace {
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Parses "#!lua [flags=a,b]" at the start of an EVAL body (Redis 7). Returns the error text or "".
 std::string ParseShebang(std::string_view body, bool* no_writes) {

@@ -10,14 +10,25 @@
 // levels. Level-0 slots hold entries of one tick each; once the tick is wholly in the past,
 // every entry there has expired.
 //
-// Records are the entries themselves: a bucket is an array of entry pointers, and each entry
-// stores its level (3 bits of its header byte) and its index in the bucket (4 bytes of its TTL
+// Records are the entries themselves: a bucket is an array of records, each an entry's address
+// with, on levels 1 and up, the entry's level-0 digit in its top bits; each entry stores its
+// level (3 bits of its header byte) and its index in the bucket (4 bytes of its TTL
 // extension). So removal is O(1) (swap with the last record and update that entry's index),
 // a relocated entry just overwrites its record, and the wheel needs no per-key allocation.
 // Buckets grow and shrink by at most 1.5x, so the records cost at most 12 bytes per key on top
 // of the 4-byte index: the 16 bytes per TTL key that the design allows. Keys without a TTL cost
 // nothing; the wheel itself (7 * 64 + 1 buckets of 16 bytes) exists only in shards that have
 // held a TTL key.
+//
+// The level-1 slot that the current tick enters is not cascaded record by record: it is
+// "frozen" instead. Its records stay where they are (so their entries' level and index stay
+// true, and no entry is read or written), and a counting sort on the level-0 digits kept in
+// the records lists, per level-0 tick, their indexes in the slot (4 bytes per record, while
+// its second lasts; the slot's array is first trimmed to its size, so a record still costs at
+// most 16 bytes). A removal from the frozen slot leaves a hole. Why: almost every key with a
+// TTL of a second or more arrives at level 0 through this cascade; moving it there read and
+// rewrote its entry, a cache miss per key a second before the one that deletes it, which was
+// a fifth of the cost of a mass expiry. The sort touches only the slot's own array.
 //
 // The wheel never reads a clock: NextDue takes the time, which keeps it testable. Until the
 // first NextDue call it does not know the time, so entries added before it wait, unsorted, on
@@ -87,17 +98,45 @@ class ExpiryWheel {
   void ForEachRecord(Visit&& visit) const {
     for (int level = 0; level < kLevels; ++level) {
       for (const Bucket& b : slots_[level]) {
-        for (uint32_t i = 0; i < b.size; ++i) visit(Entry(b.items[i]), level, i);
+        for (uint32_t i = 0; i < b.size; ++i) {
+          if (b.items[i] != 0) visit(EntryOf(b.items[i]), level, i);  // 0: a frozen slot's hole
+        }
       }
     }
-    for (uint32_t i = 0; i < due_.size; ++i) visit(Entry(due_.items[i]), Entry::kDueLevel, i);
+    for (uint32_t i = 0; i < due_.size; ++i) visit(EntryOf(due_.items[i]), Entry::kDueLevel, i);
   }
 
  private:
   struct Bucket {
     uint32_t size = 0;
     uint32_t cap = 0;
-    uint8_t** items = nullptr;
+    uint64_t* items = nullptr;  // records
+  };
+
+  // A record: the entry's address (below 2^47) and, on levels 1 and up, its level-0 digit.
+  static constexpr int kDigitShift = 56;
+  static constexpr uint64_t kAddrMask = (uint64_t{1} << 47) - 1;
+  static uint64_t Record(Entry e, unsigned digit0) {
+    return reinterpret_cast<uint64_t>(e.raw()) | (uint64_t{digit0} << kDigitShift);
+  }
+  static Entry EntryOf(uint64_t record) {
+    return Entry(reinterpret_cast<uint8_t*>(record & kAddrMask));
+  }
+  static unsigned Digit0Of(uint64_t record) { return (record >> kDigitShift) & (kSlots - 1); }
+
+  // The frozen level-1 slot (see the top of this file): order[begin[d], end[d]) are the
+  // indexes in it of the records due in level-0 tick d, taken from the end; live[d] of them
+  // are not holes.
+  struct Frozen {
+    Bucket* slot = nullptr;  // null: none frozen
+    unsigned digit = 0;      // its level-1 digit
+    uint32_t* order = nullptr;
+    size_t order_bytes = 0;
+    uint32_t begin[kSlots] = {};
+    uint32_t end[kSlots] = {};
+    uint32_t live[kSlots] = {};
+    uint64_t mask = 0;  // bit d: live[d] > 0
+    size_t live_total = 0;
   };
 
   static uint64_t Tick(int64_t ms) { return static_cast<uint64_t>(ms) >> kTickShift; }
@@ -110,16 +149,22 @@ class ExpiryWheel {
   }
   Bucket& BucketOf(Entry e);
   void Place(Entry e);
-  void Push(Bucket& b, Entry e, int level, unsigned digit);
+  void Push(Bucket& b, Entry e, int level, unsigned digit, unsigned digit0);
   void Erase(Bucket& b, uint32_t pos, int level, unsigned digit);
   void Resize(Bucket& b, uint32_t cap);
   bool Draining(int level, unsigned digit) const;
   uint64_t NextEventTick() const;
   int CascadeLevelAt(uint64_t tick) const;
+  void Freeze(unsigned digit);
+  void Unfreeze();
+  // The last live record of the frozen slot due in level-0 tick d (holes at the end are
+  // dropped); frozen_.live[d] must be non-zero.
+  uint64_t FrozenLast(unsigned d);
 
   Bucket slots_[kLevels][kSlots];
   uint64_t occupied_[kLevels] = {};  // bit d of level L: slot d is non-empty
   Bucket due_;
+  Frozen frozen_;
   SlabAllocator* slab_;
   uint64_t current_ = 0;   // ticks before this one are processed
   int cascade_level_ = 0;  // slots of levels 1..this at current_ still to cascade

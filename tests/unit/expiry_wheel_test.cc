@@ -187,6 +187,67 @@ TEST_CASE("Remove and Relocate keep every record exact") {
   CHECK(wheel.size() == 0);
 }
 
+TEST_CASE("the level-1 slot being drained keeps its records in place, with holes") {
+  SlabAllocator slab;
+  ExpiryWheel wheel(&slab);
+  Entries entries;
+  std::set<uint8_t*> live;
+  size_t budget = SIZE_MAX;
+  // Start at the beginning of a level-1 slot (64 ticks of 16 ms: 1024 ms), so that entries
+  // due 1-4 s later sit in the next three level-1 slots.
+  constexpr int64_t kSlotMs = 1024;
+  const int64_t start = (kNow / kSlotMs + 1) * kSlotMs;
+  wheel.NextDue(start, &budget);
+  std::vector<Entry> all;
+  for (int i = 0; i < 900; ++i) {
+    Entry e = entries.Make(start + kSlotMs + (i * 37) % (3 * kSlotMs));
+    wheel.Insert(e);
+    live.insert(e.raw());
+    all.push_back(e);
+    CHECK(e.wheel_level() == 1);
+  }
+  // Entering the first of them freezes it: nothing is due yet, its records stay on level 1.
+  CHECK(Drain(wheel, entries, start + kSlotMs, &live).empty());
+  for (Entry e : all) CHECK(e.wheel_level() == 1);
+  CheckRecords(wheel, live);
+  // Remove and relocate records, the frozen slot's among them: they leave holes or take over.
+  for (int i = 0; i < 900; i += 7) {
+    wheel.Remove(all[i]);
+    live.erase(all[i].raw());
+    entries.Destroy(all[i]);
+  }
+  for (int i = 3; i < 900; i += 11) {
+    if (i % 7 == 0) continue;
+    Entry to = entries.Make(all[i].expiry_ms());
+    wheel.Relocate(all[i], to);
+    live.erase(all[i].raw());
+    entries.Destroy(all[i]);
+    live.insert(to.raw());
+    all[i] = to;
+  }
+  CheckRecords(wheel, live);
+  // An entry added now for a tick of the frozen slot's second goes to level 0 beside it.
+  Entry late = entries.Make(start + kSlotMs + 500);
+  wheel.Insert(late);
+  live.insert(late.raw());
+  CHECK(late.wheel_level() == 0);
+  CheckRecords(wheel, live);
+  // Draining in steps of time: every entry comes out once, at its tick and never early.
+  size_t before = live.size();
+  size_t taken = 0;
+  for (int64_t now = start + kSlotMs; now <= start + 5 * kSlotMs; now += 10) {
+    for (int64_t expiry : Drain(wheel, entries, now, &live)) {
+      CHECK(expiry <= now);
+      CHECK(expiry > now - 10 - 16);
+      ++taken;
+    }
+    if (now % 100 == 0) CheckRecords(wheel, live);
+  }
+  CHECK(taken == before);
+  CHECK(wheel.size() == 0);
+  CHECK(wheel.bytes() == 0);  // the frozen slots and their order arrays are freed
+}
+
 TEST_CASE("NextDue spends at most its budget and resumes where it stopped") {
   SlabAllocator slab;
   ExpiryWheel wheel(&slab);

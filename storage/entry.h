@@ -158,6 +158,26 @@ class Entry {
     p_[0] = static_cast<uint8_t>((p_[0] & ~entry_layout::kLevelMask) |
                                  (level << entry_layout::kLevelShift));
   }
+  // The TTL extension read once (an entry with an expiry): what freeing an entry with a TTL
+  // needs, without decoding the header again for each field.
+  struct Ttl {
+    int64_t expiry_ms;
+    bool narrow;  // has_narrow_expiry()
+    uint32_t wheel_pos;
+  };
+  Ttl ttl() const {
+    const uint8_t* q = ExpiryPtr();
+    uint32_t pos;
+    memcpy(&pos, q + 6, 4);
+    if (q[5] == entry_layout::kWideMarker) {
+      uint32_t lo;
+      memcpy(&lo, q, 4);
+      return {static_cast<int64_t>((static_cast<uint64_t>(pos) << 32) | lo), false, 0};
+    }
+    uint64_t v = 0;
+    memcpy(&v, q, 6);
+    return {static_cast<int64_t>(v), true, pos};
+  }
   uint32_t wheel_pos() const {
     uint32_t v;
     memcpy(&v, ExpiryPtr() + 6, 4);

@@ -51,6 +51,16 @@ class EntryTable {
 
   // The slot holding key, or kNotFound.
   size_t Find(std::string_view key, uint64_t hash) const;
+  // The slot of an entry known to be in the table (hash is its key's). Compares addresses,
+  // not keys: active expiry holds the entry already, and reading its key again is not free.
+  size_t FindEntry(Entry e, uint64_t hash) const {
+    const uint64_t want = Tag(hash) | Addr(e);
+    size_t p = Home(Local(hash), capacity_);
+    while ((slots_[p] & (kTagMask | kAddrMask)) != want) {
+      if (++p == capacity_) p = 0;
+    }
+    return p;
+  }
   // Starts fetching the cache line where a lookup of hash begins (batched deletions).
   void Prefetch(uint64_t hash) const {
     if (capacity_ != 0) __builtin_prefetch(&slots_[Home(Local(hash), capacity_)]);

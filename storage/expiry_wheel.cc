@@ -93,17 +93,17 @@ void ExpiryWheel::Place(Entry e) {
 
 void ExpiryWheel::Insert(Entry e) { Place(e); }
 
-void ExpiryWheel::Remove(Entry e) {
+void ExpiryWheel::Remove(Entry e, const Entry::Ttl& ttl) {
   int level = e.wheel_level();
   if (level == Entry::kDueLevel) {
-    Erase(due_, e.wheel_pos(), level, 0);
+    Erase(due_, ttl.wheel_pos, level, 0);
     return;
   }
-  unsigned digit = Digit(Tick(e.expiry_ms()), level);
+  unsigned digit = Digit(Tick(ttl.expiry_ms), level);
   Bucket& b = slots_[level][digit];
   if (&b == frozen_.slot) {
     // A hole: the other records keep their places (their indexes are listed by tick).
-    uint32_t pos = e.wheel_pos();
+    uint32_t pos = ttl.wheel_pos;
     unsigned d = Digit0Of(b.items[pos]);
     b.items[pos] = 0;
     --size_;
@@ -111,7 +111,7 @@ void ExpiryWheel::Remove(Entry e) {
     if (--frozen_.live_total == 0) Unfreeze();
     return;
   }
-  Erase(b, e.wheel_pos(), level, digit);
+  Erase(b, ttl.wheel_pos, level, digit);
 }
 
 void ExpiryWheel::Relocate(Entry from, Entry to) {

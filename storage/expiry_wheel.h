@@ -65,8 +65,9 @@ class ExpiryWheel {
 
   // Adds an entry that is not in the wheel; sets its level and position.
   void Insert(Entry e);
-  // Removes an entry that is in the wheel.
-  void Remove(Entry e);
+  // Removes an entry that is in the wheel (ttl: its e.ttl(), when the caller has it).
+  void Remove(Entry e) { Remove(e, e.ttl()); }
+  void Remove(Entry e, const Entry::Ttl& ttl);
   // `to` is a relocated copy of `from` (same expiry): it takes over from's record.
   void Relocate(Entry from, Entry to);
 

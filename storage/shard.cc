@@ -36,25 +36,26 @@ void Shard::AddExpiry(Entry e, bool place_in_wheel) {
 }
 
 void Shard::DropExpiry(Entry e, bool in_wheel) {
+  Entry::Ttl ttl = e.ttl();
   --data_.expires;
-  data_.expiry_sum -= e.expiry_ms();
-  if (in_wheel && e.has_narrow_expiry()) data_.wheel->Remove(e);
+  data_.expiry_sum -= ttl.expiry_ms;
+  if (in_wheel && ttl.narrow) data_.wheel->Remove(e, ttl);
 }
 
 void Shard::DeleteExpired(Entry e, uint64_t hash) {
-  std::string_view key = e.key();
-  size_t slot = data_.table.Find(key, hash);
-  data_.table.EraseAt(slot);
+  data_.table.EraseAt(data_.table.FindEntry(e, hash));
   ++expired_keys_;
   // The "expired" event and tracking invalidation, as for lazy expiry (Find, Erase).
-  if (observer_ != nullptr) observer_->KeyExpired(key);
-  Touch(key);  // before Free: key is a view of the entry's own bytes
+  if (observer_ != nullptr || !watchers_.empty()) {
+    std::string_view key = e.key();
+    if (observer_ != nullptr) observer_->KeyExpired(key);
+    Touch(key);  // before Free: key is a view of the entry's own bytes
+  }
   Free(e);
 }
 
-size_t Shard::SlotOf(std::string_view key, uint64_t hash, Entry e) const {
-  size_t slot = data_.table.Find(key, hash);
-  return slot;
+size_t Shard::SlotOf(std::string_view /*key*/, uint64_t hash, Entry e) const {
+  return data_.table.FindEntry(e, hash);
 }
 
 Entry Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms) {

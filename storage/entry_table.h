@@ -61,6 +61,27 @@ class EntryTable {
     }
     return p;
   }
+  // A key's home hint: the top kHintBits bits of its local hash. The expiry wheel keeps it in
+  // the key's record, so active expiry finds (and prefetches) a victim's slot without reading
+  // its key: the home lies at or after the hint's, within capacity / 2^14 slots of it.
+  static constexpr int kHintBits = 14;
+  uint32_t HomeHint(uint64_t hash) const {
+    return static_cast<uint32_t>(Local(hash) >> (64 - kHintBits));
+  }
+  // The slot of an entry known to be in the table, from its home hint (see HomeHint).
+  size_t FindByHint(Entry e, uint32_t hint) const {
+    const uint64_t addr = Addr(e);
+    size_t p = Home(uint64_t{hint} << (64 - kHintBits), capacity_);
+    while ((slots_[p] & kAddrMask) != addr) {
+      if (++p == capacity_) p = 0;
+    }
+    return p;
+  }
+  void PrefetchHint(uint32_t hint) const {
+    if (capacity_ != 0) {
+      __builtin_prefetch(&slots_[Home(uint64_t{hint} << (64 - kHintBits), capacity_)]);
+    }
+  }
   // Starts fetching the cache line where a lookup of hash begins (batched deletions).
   void Prefetch(uint64_t hash) const {
     if (capacity_ != 0) __builtin_prefetch(&slots_[Home(Local(hash), capacity_)]);

@@ -36,10 +36,10 @@ void ExpiryWheel::Resize(Bucket& b, uint32_t cap) {
   bytes_ += bytes;
 }
 
-void ExpiryWheel::Push(Bucket& b, Entry e, int level, unsigned digit, unsigned digit0) {
+void ExpiryWheel::Push(Bucket& b, Entry e, int level, unsigned digit, uint64_t record) {
   // Growth by 1.5x (not 2x) keeps spare capacity within the 16-byte-per-key budget.
   if (b.size == b.cap) Resize(b, b.cap + std::max<uint32_t>(1, b.cap / 2));
-  b.items[b.size] = Record(e, digit0);
+  b.items[b.size] = record;
   e.set_wheel_level(level);
   e.set_wheel_pos(b.size);
   ++b.size;
@@ -78,20 +78,20 @@ ExpiryWheel::Bucket& ExpiryWheel::BucketOf(Entry e) {
   return slots_[level][Digit(Tick(e.expiry_ms()), level)];
 }
 
-void ExpiryWheel::Place(Entry e) {
+void ExpiryWheel::Place(Entry e, uint32_t hint) {
   uint64_t tick = Tick(e.expiry_ms());
   if (!started_ || tick < current_) {
-    Push(due_, e, Entry::kDueLevel, 0, 0);
+    Push(due_, e, Entry::kDueLevel, 0, Record(e, 0, hint));
     return;
   }
   uint64_t x = tick ^ current_;
   // x < 2^42 for narrow expiries (entry.h), so the level is at most 6.
   int level = x == 0 ? 0 : (63 - __builtin_clzll(x)) / kSlotBits;
   unsigned digit = Digit(tick, level);
-  Push(slots_[level][digit], e, level, digit, level == 0 ? 0 : Digit(tick, 0));
+  Push(slots_[level][digit], e, level, digit, Record(e, level == 0 ? 0 : Digit(tick, 0), hint));
 }
 
-void ExpiryWheel::Insert(Entry e) { Place(e); }
+void ExpiryWheel::Insert(Entry e, uint32_t hint) { Place(e, hint); }
 
 void ExpiryWheel::Remove(Entry e, const Entry::Ttl& ttl) {
   int level = e.wheel_level();
@@ -117,7 +117,7 @@ void ExpiryWheel::Remove(Entry e, const Entry::Ttl& ttl) {
 void ExpiryWheel::Relocate(Entry from, Entry to) {
   Bucket& b = BucketOf(from);
   uint32_t pos = from.wheel_pos();
-  b.items[pos] = (b.items[pos] & ~kAddrMask) | Record(to, 0);
+  b.items[pos] = (b.items[pos] & ~kAddrMask) | Record(to, 0, 0);
   to.set_wheel_level(from.wheel_level());
   to.set_wheel_pos(pos);
 }
@@ -150,7 +150,7 @@ int ExpiryWheel::CascadeLevelAt(uint64_t tick) const {
   return level;
 }
 
-Entry ExpiryWheel::NextDue(int64_t now_ms, size_t* budget) {
+uint64_t ExpiryWheel::NextDueRecord(int64_t now_ms, size_t* budget) {
   uint64_t end = EndTick(now_ms);
   if (!started_) {
     started_ = true;
@@ -159,14 +159,15 @@ Entry ExpiryWheel::NextDue(int64_t now_ms, size_t* budget) {
   while (*budget > 0) {
     if (due_.size > 0) {
       if (due_.size > 8) __builtin_prefetch(EntryOf(due_.items[due_.size - 9]).raw());
-      Entry e = EntryOf(due_.items[due_.size - 1]);
+      uint64_t record = due_.items[due_.size - 1];
+      Entry e = EntryOf(record);
       int64_t expiry = e.expiry_ms();
-      if (expiry <= now_ms) return e;
+      if (expiry <= now_ms) return record;
       // Not due: added before the wheel knew the time, or the clock went back (then it waits
       // for the clock to catch up).
-      if (Tick(expiry) < current_) return Entry();
+      if (Tick(expiry) < current_) return 0;
       Erase(due_, due_.size - 1, Entry::kDueLevel, 0);
-      Place(e);
+      Place(e, HintOf(record));
       --*budget;
       continue;
     }
@@ -183,33 +184,36 @@ Entry ExpiryWheel::NextDue(int64_t now_ms, size_t* budget) {
       if (b.size > 0) {
         // Placing reads the entry: fetch the ones a few steps ahead meanwhile.
         if (b.size > 8) __builtin_prefetch(EntryOf(b.items[b.size - 9]).raw());
-        Entry e = EntryOf(b.items[b.size - 1]);
+        uint64_t record = b.items[b.size - 1];
         Erase(b, b.size - 1, cascade_level_, digit);
-        Place(e);  // lands on a lower level: its digit here equals the current one
+        Place(EntryOf(record), HintOf(record));  // lands lower: its digit here is the current one
         --*budget;
       } else {
         --cascade_level_;
       }
       continue;
     }
-    if (current_ >= end) return Entry();
+    if (current_ >= end) return 0;
     unsigned d0 = Digit(current_, 0);
     Bucket& b0 = slots_[0][d0];
     // Records of tick current_ < end: all expired (their expiry is at most 16 * end - 1).
-    if (b0.size > 0) return EntryOf(b0.items[b0.size - 1]);
-    if (frozen_.slot != nullptr && frozen_.live[d0] > 0) return EntryOf(FrozenLast(d0));
+    if (b0.size > 0) return b0.items[b0.size - 1];
+    if (frozen_.slot != nullptr && frozen_.live[d0] > 0) return FrozenLast(d0);
     current_ = std::min(NextEventTick(), end);
     cascade_level_ = CascadeLevelAt(current_);
     --*budget;
   }
-  return Entry();
+  return 0;
 }
 
-size_t ExpiryWheel::NextDueBatch(int64_t now_ms, size_t* budget, Entry* out, size_t max) {
+size_t ExpiryWheel::NextDueBatch(int64_t now_ms, size_t* budget, Entry* out, uint32_t* hints,
+                                 size_t max) {
   if (max == 0) return 0;
-  Entry e = NextDue(now_ms, budget);
-  if (!e) return 0;
+  uint64_t first = NextDueRecord(now_ms, budget);
+  if (first == 0) return 0;
+  Entry e = EntryOf(first);
   out[0] = e;
+  hints[0] = HintOf(first);
   unsigned d0 = Digit(current_, 0);
   if (e.wheel_level() == 1) {
     // From the frozen slot, whose records of this tick are all due: the live ones listed
@@ -219,7 +223,10 @@ size_t ExpiryWheel::NextDueBatch(int64_t now_ms, size_t* budget, Entry* out, siz
     size_t i = frozen_.end[d0] - 1;
     while (n < max && i > frozen_.begin[d0]) {
       uint64_t r = items[frozen_.order[--i]];
-      if (r != 0) out[n++] = EntryOf(r);
+      if (r != 0) {
+        hints[n] = HintOf(r);
+        out[n++] = EntryOf(r);
+      }
     }
     for (size_t k = 0; k < max && i > frozen_.begin[d0]; ++k) {
       __builtin_prefetch(EntryOf(items[frozen_.order[--i]]).raw());
@@ -230,7 +237,11 @@ size_t ExpiryWheel::NextDueBatch(int64_t now_ms, size_t* budget, Entry* out, siz
   // A level-0 record of a wholly past tick: the whole bucket is due.
   const Bucket& b = slots_[0][d0];
   size_t n = std::min<size_t>(max, b.size);
-  for (size_t i = 1; i < n; ++i) out[i] = EntryOf(b.items[b.size - 1 - i]);
+  for (size_t i = 1; i < n; ++i) {
+    uint64_t r = b.items[b.size - 1 - i];
+    out[i] = EntryOf(r);
+    hints[i] = HintOf(r);
+  }
   // The next call's victims are the records before these: start fetching them now, so their
   // memory arrives while this batch is deleted.
   size_t ahead = std::min<size_t>(max, b.size - n);

@@ -11,7 +11,10 @@
 // every entry there has expired.
 //
 // Records are the entries themselves: a bucket is an array of records, each an entry's address
-// with, on levels 1 and up, the entry's level-0 digit in its top bits; each entry stores its
+// with, on levels 1 and up, the entry's level-0 digit, and an opaque 14-bit hint from the
+// caller (the shard keeps the key's home in its table there: EntryTable::HomeHint, so that
+// deleting an expired key needs neither its key nor its hash to find its slot); each entry
+// stores its
 // level (3 bits of its header byte) and its index in the bucket (4 bytes of its TTL
 // extension). So removal is O(1) (swap with the last record and update that entry's index),
 // a relocated entry just overwrites its record, and the wheel needs no per-key allocation.
@@ -63,8 +66,10 @@ class ExpiryWheel {
   ExpiryWheel& operator=(const ExpiryWheel&) = delete;
   ~ExpiryWheel();
 
-  // Adds an entry that is not in the wheel; sets its level and position.
-  void Insert(Entry e);
+  // Adds an entry that is not in the wheel; sets its level and position. hint (kHintBits
+  // bits) is kept with its record and handed back by NextDueBatch.
+  static constexpr int kHintBits = 14;
+  void Insert(Entry e, uint32_t hint = 0);
   // Removes an entry that is in the wheel (ttl: its e.ttl(), when the caller has it).
   void Remove(Entry e) { Remove(e, e.ttl()); }
   void Remove(Entry e, const Entry::Ttl& ttl);
@@ -76,12 +81,13 @@ class ExpiryWheel {
   // time, cascading and sorting records costs one unit of *budget per record moved or slot
   // skipped; an empty Entry with *budget at 0 means the work was cut short, not that nothing
   // is due. The caller charges its own unit per entry returned, which bounds every call.
-  Entry NextDue(int64_t now_ms, size_t* budget);
+  Entry NextDue(int64_t now_ms, size_t* budget) { return EntryOf(NextDueRecord(now_ms, budget)); }
   // Like NextDue, but returns up to `max` due entries in out[] (their count): out[0] is the last
   // record of its bucket, out[1] the one before it, and so on, so deleting them in that order
   // (each is then its bucket's last record) moves no other record. Knowing several victims
   // ahead lets the caller prefetch their memory: a mass expiry is bound by cache misses.
-  size_t NextDueBatch(int64_t now_ms, size_t* budget, Entry* out, size_t max);
+  // hints[i] is out[i]'s hint (as given to Insert).
+  size_t NextDueBatch(int64_t now_ms, size_t* budget, Entry* out, uint32_t* hints, size_t max);
 
   size_t size() const { return size_; }
   // Entries already due at now_ms that are still here: the due list and the level-0 slots of
@@ -114,16 +120,22 @@ class ExpiryWheel {
     uint64_t* items = nullptr;  // records
   };
 
-  // A record: the entry's address (below 2^47) and, on levels 1 and up, its level-0 digit.
-  static constexpr int kDigitShift = 56;
-  static constexpr uint64_t kAddrMask = (uint64_t{1} << 47) - 1;
-  static uint64_t Record(Entry e, unsigned digit0) {
-    return reinterpret_cast<uint64_t>(e.raw()) | (uint64_t{digit0} << kDigitShift);
+  // A record: the entry's address (8-byte aligned, below 2^47) in bits 0-43, on levels 1 and
+  // up its level-0 digit in bits 44-49, the caller's hint in bits 50-63. 0 is no record.
+  static constexpr int kDigitShift = 44;
+  static constexpr int kHintShift = 50;
+  static constexpr uint64_t kAddrMask = (uint64_t{1} << kDigitShift) - 1;
+  static uint64_t Record(Entry e, unsigned digit0, uint32_t hint) {
+    return (reinterpret_cast<uint64_t>(e.raw()) >> 3) | (uint64_t{digit0} << kDigitShift) |
+           (uint64_t{hint} << kHintShift);
   }
   static Entry EntryOf(uint64_t record) {
-    return Entry(reinterpret_cast<uint8_t*>(record & kAddrMask));
+    return Entry(reinterpret_cast<uint8_t*>((record & kAddrMask) << 3));
   }
   static unsigned Digit0Of(uint64_t record) { return (record >> kDigitShift) & (kSlots - 1); }
+  static uint32_t HintOf(uint64_t record) { return static_cast<uint32_t>(record >> kHintShift); }
+  // NextDue's work; returns the due record (0: none).
+  uint64_t NextDueRecord(int64_t now_ms, size_t* budget);
 
   // The frozen level-1 slot (see the top of this file): order[begin[d], end[d]) are the
   // indexes in it of the records due in level-0 tick d, taken from the end; live[d] of them
@@ -149,8 +161,8 @@ class ExpiryWheel {
     return static_cast<unsigned>(tick >> (kSlotBits * level)) & (kSlots - 1);
   }
   Bucket& BucketOf(Entry e);
-  void Place(Entry e);
-  void Push(Bucket& b, Entry e, int level, unsigned digit, unsigned digit0);
+  void Place(Entry e, uint32_t hint);
+  void Push(Bucket& b, Entry e, int level, unsigned digit, uint64_t record);
   void Erase(Bucket& b, uint32_t pos, int level, unsigned digit);
   void Resize(Bucket& b, uint32_t cap);
   bool Draining(int level, unsigned digit) const;

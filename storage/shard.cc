@@ -8,13 +8,16 @@
 
 namespace stash::storage {
 
-Entry Shard::Allocate(ValueType type, std::string_view key, size_t value_len, int64_t expiry_ms,
-                      bool place_in_wheel) {
+// The wheel keeps each TTL key's home hint (EntryTable::HomeHint) in its record.
+static_assert(EntryTable::kHintBits <= ExpiryWheel::kHintBits);
+
+Entry Shard::Allocate(ValueType type, std::string_view key, uint64_t hash, size_t value_len,
+                      int64_t expiry_ms, bool place_in_wheel) {
   size_t size = entry_layout::EntrySize(key.size(), value_len, expiry_ms != kNoExpiry);
   auto* p = static_cast<uint8_t*>(data_.slab.Allocate(size));
   Entry e = Entry::Init(p, type, key, value_len, expiry_ms);
   e.set_meta24(InitialMeta(AccessClockMs()));  // as Redis's createObject stamps a new object
-  if (expiry_ms != kNoExpiry) AddExpiry(e, place_in_wheel);
+  if (expiry_ms != kNoExpiry) AddExpiry(e, hash, place_in_wheel);
   return e;
 }
 
@@ -24,7 +27,7 @@ void Shard::Free(Entry e, bool destroy_object, bool in_wheel) {
   data_.slab.Deallocate(e.raw(), e.size());
 }
 
-void Shard::AddExpiry(Entry e, bool place_in_wheel) {
+void Shard::AddExpiry(Entry e, uint64_t hash, bool place_in_wheel) {
   ++data_.expires;
   data_.expiry_sum += e.expiry_ms();
   if (!place_in_wheel || !e.has_narrow_expiry()) return;
@@ -32,7 +35,7 @@ void Shard::AddExpiry(Entry e, bool place_in_wheel) {
     data_.wheel = std::make_unique<ExpiryWheel>(&data_.slab);
     SyncWheelHint();
   }
-  data_.wheel->Insert(e);
+  data_.wheel->Insert(e, data_.table.HomeHint(hash));
 }
 
 void Shard::DropExpiry(Entry e, bool in_wheel) {
@@ -42,8 +45,8 @@ void Shard::DropExpiry(Entry e, bool in_wheel) {
   if (in_wheel && ttl.narrow) data_.wheel->Remove(e, ttl);
 }
 
-void Shard::DeleteExpired(Entry e, uint64_t hash) {
-  data_.table.EraseAt(data_.table.FindEntry(e, hash));
+void Shard::DeleteExpired(Entry e, uint32_t hint) {
+  data_.table.EraseAt(data_.table.FindByHint(e, hint));
   ++expired_keys_;
   // The "expired" event and tracking invalidation, as for lazy expiry (Find, Erase).
   if (observer_ != nullptr || !watchers_.empty()) {
@@ -82,7 +85,7 @@ Entry Shard::Peek(std::string_view key, uint64_t hash, int64_t now_ms) const {
 
 Entry Shard::PutUninitialized(std::string_view key, uint64_t hash, ValueType type,
                               size_t value_len, int64_t expiry_ms) {
-  Entry fresh = Allocate(type, key, value_len, expiry_ms);
+  Entry fresh = Allocate(type, key, hash, value_len, expiry_ms);
   size_t slot = data_.table.Find(key, hash);
   if (slot == EntryTable::kNotFound) {
     data_.table.Insert(fresh, hash);
@@ -111,7 +114,7 @@ Entry Shard::Put(std::string_view key, uint64_t hash, ValueType type, std::strin
       if (expiry_ms != kNoExpiry && old.expiry_ms() != expiry_ms) {
         DropExpiry(old);
         old.set_expiry_in_place(expiry_ms);
-        AddExpiry(old);
+        AddExpiry(old, hash);
       }
       old.set_raw_string(false);
       StampAccess(old, AccessClockMs());  // Redis's setKey looks the old value up (a touch)
@@ -122,7 +125,7 @@ Entry Shard::Put(std::string_view key, uint64_t hash, ValueType type, std::strin
   // Copy the value before the old entry is freed: value may point into it (e.g. a caller that
   // re-stores a key's own value with a new expiry), and freeing overwrites the entry's first
   // bytes with the slab free-list link.
-  Entry fresh = Allocate(type, key, value.size(), expiry_ms);
+  Entry fresh = Allocate(type, key, hash, value.size(), expiry_ms);
   memcpy(fresh.value_data(), value.data(), value.size());
   if (slot == EntryTable::kNotFound) {
     data_.table.Insert(fresh, hash);
@@ -146,7 +149,7 @@ Entry Shard::ResizeValue(std::string_view key, uint64_t hash, Entry e, size_t ne
   }
   size_t slot = SlotOf(key, hash, e);
   // The fresh copy takes over e's wheel record instead of a remove and an insert.
-  Entry fresh = Allocate(e.type(), key, new_len, e.expiry_ms(), /*place_in_wheel=*/false);
+  Entry fresh = Allocate(e.type(), key, hash, new_len, e.expiry_ms(), /*place_in_wheel=*/false);
   memcpy(fresh.value_data(), old_value.data(), std::min(old_value.size(), new_len));
   fresh.set_raw_string(e.raw_string());
   fresh.set_meta24(e.meta24());
@@ -163,13 +166,13 @@ Entry Shard::SetExpiry(std::string_view key, uint64_t hash, Entry e, int64_t exp
     if (expiry_ms != kNoExpiry && e.expiry_ms() != expiry_ms) {
       DropExpiry(e);
       e.set_expiry_in_place(expiry_ms);
-      AddExpiry(e);
+      AddExpiry(e, hash);
     }
     return e;
   }
   size_t slot = SlotOf(key, hash, e);
   std::string_view value = e.value();
-  Entry fresh = Allocate(e.type(), key, value.size(), expiry_ms);
+  Entry fresh = Allocate(e.type(), key, hash, value.size(), expiry_ms);
   memcpy(fresh.value_data(), value.data(), value.size());
   fresh.set_raw_string(e.raw_string());
   fresh.set_meta24(e.meta24());

@@ -173,13 +173,13 @@ class Shard {
 
   size_t SlotOf(std::string_view key, uint64_t hash, Entry e) const;
   // With place_in_wheel false the caller gives the new entry a wheel record (Relocate).
-  Entry Allocate(ValueType type, std::string_view key, size_t value_len, int64_t expiry_ms,
-                 bool place_in_wheel = true);
-  // Counts e's expiry and files it in the wheel, or the reverse.
-  void AddExpiry(Entry e, bool place_in_wheel = true);
+  Entry Allocate(ValueType type, std::string_view key, uint64_t hash, size_t value_len,
+                 int64_t expiry_ms, bool place_in_wheel = true);
+  // Counts e's expiry and files it in the wheel (hash: its key's), or the reverse.
+  void AddExpiry(Entry e, uint64_t hash, bool place_in_wheel = true);
   void DropExpiry(Entry e, bool in_wheel = true);
-  // Deletes an entry the wheel found expired; hash is its key's.
-  void DeleteExpired(Entry e, uint64_t hash);
+  // Deletes an entry the wheel found expired; hint is its record's (EntryTable::HomeHint).
+  void DeleteExpired(Entry e, uint32_t hint);
   // Frees e's memory and, unless the object moved to another entry, its collection object.
   void Free(Entry e, bool destroy_object = true, bool in_wheel = true);
   void TouchSlow(std::string_view key);
@@ -200,32 +200,26 @@ Shard::ExpireResult Shard::ExpireDue(int64_t now_ms, size_t budget, Visit&& on_e
   ExpireResult result;
   if (!data_.wheel) return result;
   const size_t initial = budget;
-  // Victims come in batches so that their entries, then their table slots are fetched from
+  // Victims come in batches so that their entries and their table slots are fetched from
   // memory in parallel rather than one miss after another: a mass expiry is bound by cache
-  // misses, not instructions. All entries of a batch are requested at once; each victim's slot
-  // is requested kAhead deletions before its own. (The deletion reads no other entry: the
-  // table keeps each slot's displacement from its home.)
+  // misses. Each victim's record carries its home hint, so its slot is requested along with its
+  // entry, without waiting for the entry to hash its key. (The deletion reads no other entry:
+  // the table keeps each slot's displacement from its home.)
   constexpr size_t kBatch = 256;  // a whole step (kStepBudget): the pipeline fills once per step
-  constexpr size_t kAhead = 16;
   Entry batch[kBatch];
-  uint64_t hashes[kBatch];
+  uint32_t hints[kBatch];
   // One shrink check at the end of the step, not one per deletion.
   data_.table.DeferShrink(true);
   while (budget > 0) {
-    size_t n = data_.wheel->NextDueBatch(now_ms, &budget, batch, std::min(kBatch, budget));
+    size_t n = data_.wheel->NextDueBatch(now_ms, &budget, batch, hints, std::min(kBatch, budget));
     if (n == 0) break;
-    for (size_t i = 0; i < n; ++i) __builtin_prefetch(batch[i].raw());
-    for (size_t i = 0; i < n && i < kAhead; ++i) {
-      hashes[i] = HashKey(batch[i].key());
-      data_.table.Prefetch(hashes[i]);
+    for (size_t i = 0; i < n; ++i) {
+      __builtin_prefetch(batch[i].raw());
+      data_.table.PrefetchHint(hints[i]);
     }
     for (size_t i = 0; i < n; ++i) {
-      if (i + kAhead < n) {
-        hashes[i + kAhead] = HashKey(batch[i + kAhead].key());
-        data_.table.Prefetch(hashes[i + kAhead]);
-      }
       on_expired(batch[i].key());
-      DeleteExpired(batch[i], hashes[i]);
+      DeleteExpired(batch[i], hints[i]);
     }
     budget -= n;
     result.expired += n;

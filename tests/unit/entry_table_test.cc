@@ -233,6 +233,37 @@ TEST_CASE("the table grows by 1.5x past 85% load and shrinks below 1/8") {
   CHECK(f.table.capacity() == 8);
 }
 
+TEST_CASE("FindEntry and FindByHint find every entry's slot at every size") {
+  for (int shard_bits : {0, 6}) {
+    Fixture f(shard_bits);
+    std::vector<std::string> keys;
+    auto check_all = [&]() {
+      for (const std::string& key : keys) {
+        uint64_t hash = HashKey(key);
+        size_t slot = f.table.Find(key, hash);
+        REQUIRE(slot != EntryTable::kNotFound);
+        Entry e = f.table.At(slot);
+        CHECK(f.table.FindEntry(e, hash) == slot);
+        CHECK(f.table.FindByHint(e, f.table.HomeHint(hash)) == slot);
+      }
+    };
+    // Growing through many capacities (clusters that wrap past the last slot included), then
+    // shrinking back.
+    for (int i = 0; i < 3000; ++i) {
+      keys.push_back("key:" + std::to_string(i));
+      f.Add(keys.back());
+      if (i % 97 == 0 || i < 40) check_all();
+    }
+    check_all();
+    while (keys.size() > 5) {
+      f.Remove(keys.back());
+      keys.pop_back();
+      if (keys.size() % 89 == 0) check_all();
+    }
+    check_all();
+  }
+}
+
 TEST_CASE("Clear drops everything and the table is usable again") {
   Fixture f;
   for (int i = 0; i < 100; ++i) f.Add(Key(i));

@@ -10,12 +10,11 @@
 // levels. Level-0 slots hold entries of one tick each; once the tick is wholly in the past,
 // every entry there has expired.
 //
-// Records are the entries themselves: a bucket is an array of records, each an entry's address
-// with, on levels 1 and up, the entry's level-0 digit, and an opaque 14-bit hint from the
-// caller (the shard keeps the key's home in its table there: EntryTable::HomeHint, so that
-// deleting an expired key needs neither its key nor its hash to find its slot); each entry
-// stores its
-// level (3 bits of its header byte) and its index in the bucket (4 bytes of its TTL
+// Records are the entries themselves: a bucket is an array of 8-byte records, each an entry's
+// address with, on levels 1 and up, the entry's level-0 digit, and an opaque 14-bit hint from
+// the caller (the shard keeps the key's home in its table there, EntryTable::HomeHint, so that
+// deleting an expired key needs neither its key nor its hash to find its slot). Each entry
+// stores its level (3 bits of its header byte) and its index in the bucket (4 bytes of its TTL
 // extension). So removal is O(1) (swap with the last record and update that entry's index),
 // a relocated entry just overwrites its record, and the wheel needs no per-key allocation.
 // Buckets grow and shrink by at most 1.5x, so the records cost at most 12 bytes per key on top

@@ -83,10 +83,7 @@ Entry Shard::Peek(std::string_view key, uint64_t hash, int64_t now_ms) const {
   return e.ExpiredAt(now_ms) ? Entry() : e;
 }
 
-Entry Shard::PutUninitialized(std::string_view key, uint64_t hash, ValueType type,
-                              size_t value_len, int64_t expiry_ms) {
-  Entry fresh = Allocate(type, key, hash, value_len, expiry_ms);
-  size_t slot = data_.table.Find(key, hash);
+void Shard::Install(std::string_view key, uint64_t hash, size_t slot, Entry fresh) {
   if (slot == EntryTable::kNotFound) {
     data_.table.Insert(fresh, hash);
     if (observer_ != nullptr) observer_->KeyCreated(key);
@@ -98,6 +95,13 @@ Entry Shard::PutUninitialized(std::string_view key, uint64_t hash, ValueType typ
     Touch(key);  // before Free: key may be a view of the old entry's bytes
     Free(old);
   }
+}
+
+Entry Shard::PutUninitialized(std::string_view key, uint64_t hash, ValueType type,
+                              size_t value_len, int64_t expiry_ms) {
+  Entry fresh = Allocate(type, key, hash, value_len, expiry_ms);
+  size_t slot = data_.table.Find(key, hash);
+  Install(key, hash, slot, fresh);
   return fresh;
 }
 
@@ -127,17 +131,7 @@ Entry Shard::Put(std::string_view key, uint64_t hash, ValueType type, std::strin
   // bytes with the slab free-list link.
   Entry fresh = Allocate(type, key, hash, value.size(), expiry_ms);
   memcpy(fresh.value_data(), value.data(), value.size());
-  if (slot == EntryTable::kNotFound) {
-    data_.table.Insert(fresh, hash);
-    if (observer_ != nullptr) observer_->KeyCreated(key);
-    Touch(key);
-  } else {
-    Entry old = data_.table.At(slot);
-    CarryAccess(old, fresh);
-    data_.table.Replace(slot, fresh);
-    Touch(key);  // before Free: key may be a view of the old entry's bytes
-    Free(old);
-  }
+  Install(key, hash, slot, fresh);
   return fresh;
 }
 

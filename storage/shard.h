@@ -172,6 +172,9 @@ class Shard {
   };
 
   size_t SlotOf(std::string_view key, uint64_t hash, Entry e) const;
+  // Puts fresh (a new entry for key) in the table: at `slot`, freeing the entry there, or as a
+  // new key when slot is kNotFound.
+  void Install(std::string_view key, uint64_t hash, size_t slot, Entry fresh);
   // With place_in_wheel false the caller gives the new entry a wheel record (Relocate).
   Entry Allocate(ValueType type, std::string_view key, uint64_t hash, size_t value_len,
                  int64_t expiry_ms, bool place_in_wheel = true);

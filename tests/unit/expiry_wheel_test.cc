@@ -92,23 +92,54 @@ TEST_CASE("the 10-byte TTL extension keeps every int64 expiry exactly") {
   }
 }
 
-TEST_CASE("entries added before the wheel knows the time are sorted on the first NextDue") {
+// A wheel, the memory of its entries, and the entries that must have a record in it.
+struct WheelFixture {
   SlabAllocator slab;
-  ExpiryWheel wheel(&slab);
+  ExpiryWheel wheel{&slab};
   Entries entries;
   std::set<uint8_t*> live;
-  for (int64_t offset : {-5, 0, 1, 100, 70'000, 3'600'000}) {
-    Entry e = entries.Make(kNow + offset);
+
+  // Tells the wheel the time (its first NextDue), as a shard's first expiry step does.
+  void Start(int64_t now) {
+    size_t budget = SIZE_MAX;
+    CHECK(!wheel.NextDue(now, &budget));
+  }
+  Entry Add(int64_t expiry_ms) {
+    Entry e = entries.Make(expiry_ms);
     wheel.Insert(e);
     live.insert(e.raw());
+    return e;
   }
-  CheckRecords(wheel, live);
-  CHECK(wheel.Backlog(kNow) == 6);  // all on the due list, not yet sorted
-  std::vector<int64_t> due = Drain(wheel, entries, kNow, &live);
+  void Remove(Entry e) {
+    wheel.Remove(e);
+    live.erase(e.raw());
+    entries.Destroy(e);
+  }
+  // A copy of `from` takes over its record (as a shard relocating an entry); returns it.
+  Entry Relocate(Entry from) {
+    Entry to = entries.Make(from.expiry_ms());
+    wheel.Relocate(from, to);
+    live.erase(from.raw());
+    entries.Destroy(from);
+    live.insert(to.raw());
+    return to;
+  }
+  std::vector<int64_t> TakeDue(int64_t now, size_t budget = SIZE_MAX) {
+    return Drain(wheel, entries, now, &live, budget);
+  }
+  void Check() const { CheckRecords(wheel, live); }
+};
+
+TEST_CASE("entries added before the wheel knows the time are sorted on the first NextDue") {
+  WheelFixture f;
+  for (int64_t offset : {-5, 0, 1, 100, 70'000, 3'600'000}) f.Add(kNow + offset);
+  f.Check();
+  CHECK(f.wheel.Backlog(kNow) == 6);  // all on the due list, not yet sorted
+  std::vector<int64_t> due = f.TakeDue(kNow);
   std::sort(due.begin(), due.end());
   CHECK(due == std::vector<int64_t>{kNow - 5, kNow});
-  CheckRecords(wheel, live);
-  CHECK(wheel.Backlog(kNow) == 0);
+  f.Check();
+  CHECK(f.wheel.Backlog(kNow) == 0);
 }
 
 TEST_CASE("an entry comes due at its tick, through every level, and never early") {
@@ -117,163 +148,105 @@ TEST_CASE("an entry comes due at its tick, through every level, and never early"
                       int64_t{2'592'000'000}, int64_t{157'680'000'000},
                       int64_t{9'460'800'000'000}}) {
     CAPTURE(ttl);
-    SlabAllocator slab;
-    ExpiryWheel wheel(&slab);
-    Entries entries;
-    std::set<uint8_t*> live;
-    size_t budget = SIZE_MAX;
-    CHECK(!wheel.NextDue(kNow, &budget));  // starts the wheel at kNow
-    Entry e = entries.Make(kNow + ttl);
-    wheel.Insert(e);
-    live.insert(e.raw());
+    WheelFixture f;
+    f.Start(kNow);
+    Entry e = f.Add(kNow + ttl);
     CHECK(e.wheel_level() != Entry::kDueLevel);
     // Just before its time it is not due, however the time got there.
-    CHECK(Drain(wheel, entries, kNow + ttl / 2, &live).empty());
-    CHECK(Drain(wheel, entries, kNow + ttl - 1, &live).empty());
-    CheckRecords(wheel, live);
+    CHECK(f.TakeDue(kNow + ttl / 2).empty());
+    CHECK(f.TakeDue(kNow + ttl - 1).empty());
+    f.Check();
     // Within one 16 ms tick after it, it is.
-    CHECK(Drain(wheel, entries, kNow + ttl + 16, &live) == std::vector<int64_t>{kNow + ttl});
-    CHECK(wheel.size() == 0);
-    CHECK(wheel.bytes() == 0);  // emptied buckets are freed
+    CHECK(f.TakeDue(kNow + ttl + 16) == std::vector<int64_t>{kNow + ttl});
+    CHECK(f.wheel.size() == 0);
+    CHECK(f.wheel.bytes() == 0);  // emptied buckets are freed
   }
 }
 
 TEST_CASE("an entry already past when added goes to the due list") {
-  SlabAllocator slab;
-  ExpiryWheel wheel(&slab);
-  Entries entries;
-  std::set<uint8_t*> live;
-  size_t budget = SIZE_MAX;
-  wheel.NextDue(kNow, &budget);
-  Entry late = entries.Make(kNow - 1000);
-  wheel.Insert(late);
-  live.insert(late.raw());
+  WheelFixture f;
+  f.Start(kNow);
+  Entry late = f.Add(kNow - 1000);
   CHECK(late.wheel_level() == Entry::kDueLevel);
-  CHECK(wheel.Backlog(kNow) == 1);
-  CHECK(Drain(wheel, entries, kNow, &live) == std::vector<int64_t>{kNow - 1000});
+  CHECK(f.wheel.Backlog(kNow) == 1);
+  CHECK(f.TakeDue(kNow) == std::vector<int64_t>{kNow - 1000});
 }
 
 TEST_CASE("Remove and Relocate keep every record exact") {
-  SlabAllocator slab;
-  ExpiryWheel wheel(&slab);
-  Entries entries;
-  std::set<uint8_t*> live;
-  size_t budget = SIZE_MAX;
-  wheel.NextDue(kNow, &budget);
+  WheelFixture f;
+  f.Start(kNow);
   std::vector<Entry> all;
-  for (int i = 0; i < 50; ++i) {
-    Entry e = entries.Make(kNow + 1000 + (i % 5));  // a few shared buckets
-    wheel.Insert(e);
-    live.insert(e.raw());
-    all.push_back(e);
-  }
-  CheckRecords(wheel, live);
+  for (int i = 0; i < 50; ++i) all.push_back(f.Add(kNow + 1000 + (i % 5)));  // shared buckets
+  f.Check();
   // Remove from the middle, the front and the back of buckets.
   for (int i : {0, 49, 25, 10, 11}) {
-    wheel.Remove(all[i]);
-    live.erase(all[i].raw());
-    entries.Destroy(all[i]);
-    CheckRecords(wheel, live);
+    f.Remove(all[i]);
+    f.Check();
   }
   // Relocate: a copy takes over the record; the original can then be freed.
-  Entry from = all[30];
-  Entry to = entries.Make(from.expiry_ms());
-  wheel.Relocate(from, to);
-  live.erase(from.raw());
-  entries.Destroy(from);
-  live.insert(to.raw());
-  CheckRecords(wheel, live);
-  CHECK(Drain(wheel, entries, kNow + 2000, &live).size() == 45);
-  CHECK(wheel.size() == 0);
+  f.Relocate(all[30]);
+  f.Check();
+  CHECK(f.TakeDue(kNow + 2000).size() == 45);
+  CHECK(f.wheel.size() == 0);
 }
 
 TEST_CASE("the level-1 slot being drained keeps its records in place, with holes") {
-  SlabAllocator slab;
-  ExpiryWheel wheel(&slab);
-  Entries entries;
-  std::set<uint8_t*> live;
-  size_t budget = SIZE_MAX;
+  WheelFixture f;
   // Start at the beginning of a level-1 slot (64 ticks of 16 ms: 1024 ms), so that entries
   // due 1-4 s later sit in the next three level-1 slots.
   constexpr int64_t kSlotMs = 1024;
   const int64_t start = (kNow / kSlotMs + 1) * kSlotMs;
-  wheel.NextDue(start, &budget);
+  f.Start(start);
   std::vector<Entry> all;
   for (int i = 0; i < 900; ++i) {
-    Entry e = entries.Make(start + kSlotMs + (i * 37) % (3 * kSlotMs));
-    wheel.Insert(e);
-    live.insert(e.raw());
-    all.push_back(e);
-    CHECK(e.wheel_level() == 1);
+    all.push_back(f.Add(start + kSlotMs + (i * 37) % (3 * kSlotMs)));
+    CHECK(all.back().wheel_level() == 1);
   }
   // Entering the first of them freezes it: nothing is due yet, its records stay on level 1.
-  CHECK(Drain(wheel, entries, start + kSlotMs, &live).empty());
+  CHECK(f.TakeDue(start + kSlotMs).empty());
   for (Entry e : all) CHECK(e.wheel_level() == 1);
-  CheckRecords(wheel, live);
+  f.Check();
   // Remove and relocate records, the frozen slot's among them: they leave holes or take over.
-  for (int i = 0; i < 900; i += 7) {
-    wheel.Remove(all[i]);
-    live.erase(all[i].raw());
-    entries.Destroy(all[i]);
-  }
+  for (int i = 0; i < 900; i += 7) f.Remove(all[i]);
   for (int i = 3; i < 900; i += 11) {
-    if (i % 7 == 0) continue;
-    Entry to = entries.Make(all[i].expiry_ms());
-    wheel.Relocate(all[i], to);
-    live.erase(all[i].raw());
-    entries.Destroy(all[i]);
-    live.insert(to.raw());
-    all[i] = to;
+    if (i % 7 != 0) all[i] = f.Relocate(all[i]);
   }
-  CheckRecords(wheel, live);
+  f.Check();
   // An entry added now for a tick of the frozen slot's second goes to level 0 beside it.
-  Entry late = entries.Make(start + kSlotMs + 500);
-  wheel.Insert(late);
-  live.insert(late.raw());
-  CHECK(late.wheel_level() == 0);
-  CheckRecords(wheel, live);
+  CHECK(f.Add(start + kSlotMs + 500).wheel_level() == 0);
+  f.Check();
   // Draining in steps of time: every entry comes out once, at its tick and never early.
-  size_t before = live.size();
+  size_t before = f.live.size();
   size_t taken = 0;
   for (int64_t now = start + kSlotMs; now <= start + 5 * kSlotMs; now += 10) {
-    for (int64_t expiry : Drain(wheel, entries, now, &live)) {
+    for (int64_t expiry : f.TakeDue(now)) {
       CHECK(expiry <= now);
       CHECK(expiry > now - 10 - 16);
       ++taken;
     }
-    if (now % 100 == 0) CheckRecords(wheel, live);
+    if (now % 100 == 0) f.Check();
   }
   CHECK(taken == before);
-  CHECK(wheel.size() == 0);
-  CHECK(wheel.bytes() == 0);  // the frozen slots and their order arrays are freed
+  CHECK(f.wheel.size() == 0);
+  CHECK(f.wheel.bytes() == 0);  // the frozen slots and their order arrays are freed
 }
 
 TEST_CASE("NextDue spends at most its budget and resumes where it stopped") {
-  SlabAllocator slab;
-  ExpiryWheel wheel(&slab);
-  Entries entries;
-  std::set<uint8_t*> live;
-  size_t budget = SIZE_MAX;
-  wheel.NextDue(kNow, &budget);
+  WheelFixture f;
+  f.Start(kNow);
   // 5000 entries in one second, 3 s away: they sit on level 1 and need cascading.
-  for (int i = 0; i < 5000; ++i) {
-    Entry e = entries.Make(kNow + 3000 + i % 1000);
-    wheel.Insert(e);
-    live.insert(e.raw());
-  }
+  for (int i = 0; i < 5000; ++i) f.Add(kNow + 3000 + i % 1000);
   int64_t later = kNow + 5000;
   size_t taken = 0, calls = 0;
   while (true) {
     // Each call: at most 8 units of wheel work plus at most 8 entries taken.
     size_t units = 8, got = 0;
     while (units > 0) {
-      Entry e = wheel.NextDue(later, &units);
+      Entry e = f.wheel.NextDue(later, &units);
       if (!e) break;
       --units;
       ++got;
-      wheel.Remove(e);
-      live.erase(e.raw());
-      entries.Destroy(e);
+      f.Remove(e);
     }
     CHECK(got <= 8);
     taken += got;
@@ -283,30 +256,21 @@ TEST_CASE("NextDue spends at most its budget and resumes where it stopped") {
   }
   CHECK(taken == 5000);
   CHECK(calls > 5000 / 8);  // the work really was split up
-  CHECK(wheel.size() == 0);
+  CHECK(f.wheel.size() == 0);
 }
 
 TEST_CASE("a clock that goes back expires nothing early") {
-  SlabAllocator slab;
-  ExpiryWheel wheel(&slab);
-  Entries entries;
-  std::set<uint8_t*> live;
-  size_t budget = SIZE_MAX;
-  wheel.NextDue(kNow, &budget);
-  Entry e = entries.Make(kNow + 500);
-  wheel.Insert(e);
-  live.insert(e.raw());
-  CHECK(Drain(wheel, entries, kNow - 60'000, &live).empty());
-  CHECK(Drain(wheel, entries, kNow + 499, &live).empty());
-  CHECK(Drain(wheel, entries, kNow + 600, &live).size() == 1);
+  WheelFixture f;
+  f.Start(kNow);
+  f.Add(kNow + 500);
+  CHECK(f.TakeDue(kNow - 60'000).empty());
+  CHECK(f.TakeDue(kNow + 499).empty());
+  CHECK(f.TakeDue(kNow + 600).size() == 1);
 }
 
 TEST_CASE("random inserts, removals, relocations and time steps agree with a model") {
   std::mt19937_64 rng(12345);
-  SlabAllocator slab;
-  ExpiryWheel wheel(&slab);
-  Entries entries;
-  std::set<uint8_t*> live;
+  WheelFixture f;
   std::vector<Entry> handles;
   int64_t now = kNow;
   auto random_ttl = [&]() -> int64_t {
@@ -321,61 +285,43 @@ TEST_CASE("random inserts, removals, relocations and time steps agree with a mod
   for (int round = 0; round < 3000; ++round) {
     int op = static_cast<int>(rng() % 10);
     if (op < 4 || handles.empty()) {
-      Entry e = entries.Make(now + random_ttl());
-      wheel.Insert(e);
-      live.insert(e.raw());
-      handles.push_back(e);
+      handles.push_back(f.Add(now + random_ttl()));
     } else if (op < 6) {
       size_t i = rng() % handles.size();
       Entry e = handles[i];
       handles[i] = handles.back();
       handles.pop_back();
-      wheel.Remove(e);
-      live.erase(e.raw());
-      entries.Destroy(e);
+      f.Remove(e);
     } else if (op < 7) {
       size_t i = rng() % handles.size();
-      Entry from = handles[i];
-      Entry to = entries.Make(from.expiry_ms());
-      wheel.Relocate(from, to);
-      live.erase(from.raw());
-      entries.Destroy(from);
-      live.insert(to.raw());
-      handles[i] = to;
+      handles[i] = f.Relocate(handles[i]);
     } else {
       // Advance time (sometimes by a lot) and take what is due, with a small budget.
       now += (rng() % 4 == 0) ? static_cast<int64_t>(rng() % 100'000'000)
                               : static_cast<int64_t>(rng() % 200);
       size_t budget = 1 + rng() % 64;
       while (true) {
-        Entry e = wheel.NextDue(now, &budget);
+        Entry e = f.wheel.NextDue(now, &budget);
         if (!e) break;
         REQUIRE(e.expiry_ms() <= now);  // never early
-        wheel.Remove(e);
-        live.erase(e.raw());
         handles.erase(std::find_if(handles.begin(), handles.end(),
                                    [&](Entry h) { return h.raw() == e.raw(); }));
-        entries.Destroy(e);
+        f.Remove(e);
         if (budget == 0) break;
         --budget;
       }
     }
-    if (round % 97 == 0) CheckRecords(wheel, live);
+    if (round % 97 == 0) f.Check();
   }
-  CheckRecords(wheel, live);
+  f.Check();
   // With an unlimited budget, everything due is found: what stays is due after the current
   // 16 ms tick.
   size_t budget = SIZE_MAX;
-  std::vector<int64_t> rest;
-  while (Entry e = wheel.NextDue(now, &budget)) {
-    wheel.Remove(e);
-    live.erase(e.raw());
-    entries.Destroy(e);
-  }
-  wheel.ForEachRecord([&](Entry e, int, uint32_t) {
+  while (Entry e = f.wheel.NextDue(now, &budget)) f.Remove(e);
+  f.wheel.ForEachRecord([&](Entry e, int, uint32_t) {
     CHECK(e.expiry_ms() >= ((now + 1) & ~int64_t{15}));
   });
-  CheckRecords(wheel, live);
+  f.Check();
 }
 
 }  // namespace

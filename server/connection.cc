@@ -88,6 +88,8 @@ void Connection::Start() {
   server_.clients.Add(info);
 
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // Replies are written with write_some first (WriteOut): it must never block the worker.
+  socket_.non_blocking(true, ec);
   if (server_.config->tcp_keepalive() > 0) {
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
   }
@@ -327,19 +329,54 @@ bool Connection::OutputOverLimit() {
   return false;
 }
 
+void Connection::ReleaseWriting() {
+  if (writing_.capacity() > kKeepBufferCapacity) {
+    std::string().swap(writing_);
+  } else {
+    writing_.clear();
+  }
+}
+
 void Connection::WriteOut() {
   writing_.swap(out_);
   out_.clear();
   WorkerStats::Bump(dispatcher_.stats().net_output_bytes, writing_.size());
-  write_pending_ = true;
-  auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(writing_), [this, self](std::error_code ec, size_t) {
-    write_pending_ = false;
-    if (writing_.capacity() > kKeepBufferCapacity) {
-      std::string().swap(writing_);
+  // Replies almost always fit in the socket's send buffer: write them now, and go through the
+  // reactor only for what the kernel did not take. (async_write writes at once too, but then
+  // posts its completion through the worker's queue: a scheduler round per request.)
+  std::error_code ec;
+  size_t n = socket_.write_some(asio::buffer(writing_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec.clear();
+    n = 0;
+  }
+  if (ec) {
+    ReleaseWriting();
+    Close();
+    return;
+  }
+  if (n == writing_.size()) {
+    ReleaseWriting();
+    if (state_.close_after_reply) {
+      Close();
+    } else if (in_begin_ == in_end_ && !state_.blocked && !parked_) {
+      ReadMore();  // nothing left to parse: wait for the next request
     } else {
-      writing_.clear();
+      // Go on as a completed asynchronous write would: after the handlers already queued on
+      // this worker (the pushes this round posted come before the next round's replies).
+      write_pending_ = true;
+      asio::post(socket_.get_executor(), [this, self = shared_from_this()]() {
+        write_pending_ = false;
+        if (!closed_) ProcessInput();
+      });
     }
+    return;
+  }
+  write_pending_ = true;
+  asio::async_write(socket_, asio::buffer(writing_.data() + n, writing_.size() - n),
+                    [this, self = shared_from_this()](std::error_code ec, size_t) {
+    write_pending_ = false;
+    ReleaseWriting();
     if (ec || closed_) {
       Close();
       return;

@@ -31,6 +31,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadMore();
   void ProcessInput();
   void WriteOut();
+  // Drops the reply bytes just written (or the buffer itself, when a huge reply grew it).
+  void ReleaseWriting();
   void PrepareReadBuffer();
   void StartBlocking();
   void OnUnblocked(std::string reply);

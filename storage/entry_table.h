@@ -82,10 +82,6 @@ class EntryTable {
       __builtin_prefetch(&slots_[Home(uint64_t{hint} << (64 - kHintBits), capacity_)]);
     }
   }
-  // Starts fetching the cache line where a lookup of hash begins (batched deletions).
-  void Prefetch(uint64_t hash) const {
-    if (capacity_ != 0) __builtin_prefetch(&slots_[Home(Local(hash), capacity_)]);
-  }
   Entry At(size_t slot) const { return Entry(Pointer(slots_[slot])); }
   // Adds an entry whose key is not present. May grow the table: slot numbers change.
   void Insert(Entry e, uint64_t hash);

@@ -57,10 +57,6 @@ void Shard::DeleteExpired(Entry e, uint32_t hint) {
   Free(e);
 }
 
-size_t Shard::SlotOf(std::string_view /*key*/, uint64_t hash, Entry e) const {
-  return data_.table.FindEntry(e, hash);
-}
-
 Entry Shard::Find(std::string_view key, uint64_t hash, int64_t now_ms) {
   size_t slot = data_.table.Find(key, hash);
   if (slot == EntryTable::kNotFound) return Entry();
@@ -141,7 +137,7 @@ Entry Shard::ResizeValue(std::string_view key, uint64_t hash, Entry e, size_t ne
     Touch(key);
     return e;
   }
-  size_t slot = SlotOf(key, hash, e);
+  size_t slot = data_.table.FindEntry(e, hash);
   // The fresh copy takes over e's wheel record instead of a remove and an insert.
   Entry fresh = Allocate(e.type(), key, hash, new_len, e.expiry_ms(), /*place_in_wheel=*/false);
   memcpy(fresh.value_data(), old_value.data(), std::min(old_value.size(), new_len));
@@ -164,7 +160,7 @@ Entry Shard::SetExpiry(std::string_view key, uint64_t hash, Entry e, int64_t exp
     }
     return e;
   }
-  size_t slot = SlotOf(key, hash, e);
+  size_t slot = data_.table.FindEntry(e, hash);
   std::string_view value = e.value();
   Entry fresh = Allocate(e.type(), key, hash, value.size(), expiry_ms);
   memcpy(fresh.value_data(), value.data(), value.size());

@@ -171,7 +171,6 @@ class Shard {
     __int128 expiry_sum = 0;
   };
 
-  size_t SlotOf(std::string_view key, uint64_t hash, Entry e) const;
   // Puts fresh (a new entry for key) in the table: at `slot`, freeing the entry there, or as a
   // new key when slot is kNotFound.
   void Install(std::string_view key, uint64_t hash, size_t slot, Entry fresh);

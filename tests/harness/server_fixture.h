@@ -56,6 +56,13 @@ inline void WaitBlockedClients(RespClient& c, int n) {
   FAIL("never saw " << want);
 }
 
+// The client id of c, as CLIENT ID reports it.
+inline std::string ClientId(RespClient& c) {
+  std::string reply = c.Call({"CLIENT", "ID"});
+  REQUIRE(reply.size() > 3);
+  return reply.substr(1, reply.size() - 3);
+}
+
 // A ServerFixture with a client connected from the start, control(): for tests where other
 // clients block or subscribe while the test drives and observes the server through a connection
 // of its own.
@@ -66,6 +73,14 @@ class ControlledServerFixture : public ServerFixture {
   RespClient& control() { return control_; }
   // Waits until exactly n clients are blocked, as the control client sees it.
   void WaitBlocked(int n) { WaitBlockedClients(control_, n); }
+  // Connects a client, sends it `command` (one that blocks) and waits until it is blocked, which
+  // makes `blocked` clients blocked in all.
+  RespClient ConnectBlocked(const std::vector<std::string>& command, int blocked = 1) {
+    RespClient c = Connect();
+    REQUIRE(c.SendCommand(command));
+    WaitBlocked(blocked);
+    return c;
+  }
 
  private:
   RespClient control_;

@@ -31,9 +31,7 @@ std::string Pair(const std::string& key, const std::string& value) {
 TEST_CASE("BLPOP is woken by LPUSH from another client") {
   STASH_FOR_EACH_SERVER(kind);
   ControlledServerFixture f(kind, 4);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BLPOP", "queue", "0"}));
-  f.WaitBlocked(1);
+  RespClient waiter = f.ConnectBlocked({"BLPOP", "queue", "0"});
   CHECK(f.control().Call({"LPUSH", "queue", "job"}) == ":1\r\n");
   CHECK(waiter.ReadReply() == Pair("queue", "job"));
   CHECK(f.control().Call({"EXISTS", "queue"}) == ":0\r\n");
@@ -45,9 +43,7 @@ TEST_CASE("blocked clients are served in the order they blocked") {
   ControlledServerFixture f(kind, 4);
   std::vector<RespClient> waiters;
   for (int i = 0; i < 4; ++i) {
-    waiters.push_back(f.Connect());
-    REQUIRE(waiters.back().SendCommand({"BLPOP", "q", "0"}));
-    f.WaitBlocked(i + 1);
+    waiters.push_back(f.ConnectBlocked({"BLPOP", "q", "0"}, i + 1));
   }
   CHECK(f.control().Call({"RPUSH", "q", "a", "b", "c", "d"}) == ":4\r\n");
   const char* expected[] = {"a", "b", "c", "d"};
@@ -57,9 +53,7 @@ TEST_CASE("blocked clients are served in the order they blocked") {
 TEST_CASE("BLPOP waits on several keys and takes the first that gets data") {
   STASH_FOR_EACH_SERVER(kind);
   ControlledServerFixture f(kind, 4);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BRPOP", "k1", "k2", "k3", "0"}));
-  f.WaitBlocked(1);
+  RespClient waiter = f.ConnectBlocked({"BRPOP", "k1", "k2", "k3", "0"});
   CHECK(f.control().Call({"RPUSH", "k3", "x", "y"}) == ":2\r\n");
   CHECK(waiter.ReadReply() == Pair("k3", "y"));
   CHECK(f.control().Call({"LRANGE", "k3", "0", "-1"}) == "*1\r\n" + Bulk("x"));
@@ -78,9 +72,7 @@ TEST_CASE("BLPOP and BLMOVE time out with a null array") {
 TEST_CASE("a push inside MULTI/EXEC wakes a blocked client") {
   STASH_FOR_EACH_SERVER(kind);
   ControlledServerFixture f(kind, 4);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BLPOP", "q", "0"}));
-  f.WaitBlocked(1);
+  RespClient waiter = f.ConnectBlocked({"BLPOP", "q", "0"});
   RespClient& c = f.control();
   CHECK(c.Call({"MULTI"}) == "+OK\r\n");
   CHECK(c.Call({"LPUSH", "q", "from-exec"}) == "+QUEUED\r\n");
@@ -105,9 +97,7 @@ TEST_CASE("CLIENT UNBLOCK wakes a blocked client with a timeout or an error") {
   STASH_FOR_EACH_SERVER(kind);
   ControlledServerFixture f(kind, 4);
   RespClient waiter = f.Connect();
-  std::string id = waiter.Call({"CLIENT", "ID"});
-  REQUIRE(id.size() > 3);
-  id = id.substr(1, id.size() - 3);
+  std::string id = ClientId(waiter);
   REQUIRE(waiter.SendCommand({"BLPOP", "q", "0"}));
   f.WaitBlocked(1);
   CHECK(f.control().Call({"CLIENT", "UNBLOCK", id}) == ":1\r\n");
@@ -122,12 +112,8 @@ TEST_CASE("CLIENT UNBLOCK wakes a blocked client with a timeout or an error") {
 TEST_CASE("a client that disconnects while blocked is never served") {
   STASH_FOR_EACH_SERVER(kind);
   ControlledServerFixture f(kind, 4);
-  RespClient gone = f.Connect();
-  REQUIRE(gone.SendCommand({"BLPOP", "q", "0"}));
-  f.WaitBlocked(1);
-  RespClient stays = f.Connect();
-  REQUIRE(stays.SendCommand({"BLPOP", "q", "0"}));
-  f.WaitBlocked(2);
+  RespClient gone = f.ConnectBlocked({"BLPOP", "q", "0"});
+  RespClient stays = f.ConnectBlocked({"BLPOP", "q", "0"}, 2);
   gone.Close();
   f.WaitBlocked(1);
   CHECK(f.control().Call({"RPUSH", "q", "only"}) == ":1\r\n");
@@ -137,9 +123,7 @@ TEST_CASE("a client that disconnects while blocked is never served") {
 TEST_CASE("BLMOVE moves the element once the source gets one") {
   STASH_FOR_EACH_SERVER(kind);
   ControlledServerFixture f(kind, 4);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"}));
-  f.WaitBlocked(1);
+  RespClient waiter = f.ConnectBlocked({"BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"});
   CHECK(f.control().Call({"RPUSH", "src", "v1", "v2"}) == ":2\r\n");
   CHECK(waiter.ReadReply() == Bulk("v1"));
   CHECK(f.control().Call({"LRANGE", "dst", "0", "-1"}) == "*1\r\n" + Bulk("v1"));
@@ -178,9 +162,7 @@ TEST_CASE("many blocked clients on several threads each get exactly one element"
 TEST_CASE("BZPOPMIN is woken by ZADD from another client") {
   STASH_FOR_EACH_SERVER(kind);
   ControlledServerFixture f(kind, 4);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BZPOPMIN", "board", "0"}));
-  f.WaitBlocked(1);
+  RespClient waiter = f.ConnectBlocked({"BZPOPMIN", "board", "0"});
   CHECK(f.control().Call({"ZADD", "board", "5", "five", "2", "two"}) == ":2\r\n");
   CHECK(waiter.ReadReply() == "*3\r\n" + Bulk("board") + Bulk("two") + Bulk("2"));
   CHECK(f.control().Call({"ZCARD", "board"}) == ":1\r\n");

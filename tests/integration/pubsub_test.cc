@@ -42,13 +42,6 @@ class Fixture : public ControlledServerFixture {
  public:
   explicit Fixture(ServerKind kind) : ControlledServerFixture(kind, 4) {}
 
-  // The client id of c, as CLIENT ID reports it.
-  static std::string Id(RespClient& c) {
-    std::string reply = c.Call({"CLIENT", "ID"});
-    REQUIRE(reply.size() > 3);
-    return reply.substr(1, reply.size() - 3);
-  }
-
   // Polls until `call` answers `want` (bounded); returns the last answer.
   std::string WaitFor(const std::vector<std::string>& call, const std::string& want) {
     std::string last;
@@ -163,7 +156,7 @@ TEST_CASE("RESP2 tracking redirects invalidations to a __redis__:invalidate subs
   RespClient listener = f.Connect();
   RespClient reader = f.Connect();
   RespClient writer = f.Connect();
-  std::string listener_id = Fixture::Id(listener);
+  std::string listener_id = ClientId(listener);
   CHECK(listener.Call({"SUBSCRIBE", "__redis__:invalidate"}) ==
         Confirm(false, "subscribe", "__redis__:invalidate", 1));
   CHECK(reader.Call({"CLIENT", "TRACKING", "on", "REDIRECT", listener_id}) == "+OK\r\n");
@@ -225,9 +218,7 @@ TEST_CASE("keyspace notifications of other clients' writes and of expiry") {
   CHECK(sub.ReadReply() == space("z", "del"));
   CHECK(sub.ReadReply() == del("z"));
   // A blocked pop served by another client's push: the push, then the pop and the deletion.
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BLPOP", "q", "0"}));
-  f.WaitBlocked(1);
+  RespClient waiter = f.ConnectBlocked({"BLPOP", "q", "0"});
   CHECK(writer.Call({"RPUSH", "q", "job"}) == ":1\r\n");
   CHECK(waiter.ReadReply() == "*2\r\n" + Bulk("q") + Bulk("job"));
   CHECK(sub.ReadReply() == space("q", "rpush"));

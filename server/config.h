@@ -110,8 +110,8 @@ class Config {
     config_file_ = std::move(path);
   }
 
-  // Directive storage. Public so the directive table in config.cc can point at it; read
-  // through the accessors above.
+  // Directive storage. Public so the directive table in config_directives.cc can point at it;
+  // read through the accessors above.
   std::atomic<int> port_{6379};
   std::atomic<bool> protected_mode_{true};
   std::atomic<bool> lazyfree_lazy_user_del_{false};

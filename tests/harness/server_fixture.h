@@ -1,6 +1,7 @@
 // One server for one test case: stash-server on a chosen number of worker threads (the tests of
 // busy scripts need one thread, those of atomicity several), or redis-server, which has one and
-// takes no such flag; plus clients connected to it with a generous reply timeout.
+// takes no such flag; plus clients connected to it with a generous reply timeout. Also the
+// fixture of tests where clients block or subscribe, with a control client of the test's own.
 #ifndef STASH_TESTS_HARNESS_SERVER_FIXTURE_H_
 #define STASH_TESTS_HARNESS_SERVER_FIXTURE_H_
 
@@ -8,6 +9,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -40,6 +42,48 @@ class ServerFixture {
     return extra;
   }
   ServerProcess server_;
+};
+
+// Polls INFO clients on c until exactly n clients are blocked; fails the test if that does not
+// happen within a generous deadline.
+inline void WaitBlockedClients(RespClient& c, int n) {
+  std::string want = "blocked_clients:" + std::to_string(n) + "\r\n";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (c.Call({"INFO", "clients"}).find(want) != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  FAIL("never saw " << want);
+}
+
+// The client id of c, as CLIENT ID reports it.
+inline std::string ClientId(RespClient& c) {
+  std::string reply = c.Call({"CLIENT", "ID"});
+  REQUIRE(reply.size() > 3);
+  return reply.substr(1, reply.size() - 3);
+}
+
+// A ServerFixture with a client connected from the start, control(): for tests where other
+// clients block or subscribe while the test drives and observes the server through a connection
+// of its own.
+class ControlledServerFixture : public ServerFixture {
+ public:
+  ControlledServerFixture(ServerKind kind, int stash_threads, std::vector<std::string> extra = {})
+      : ServerFixture(kind, stash_threads, std::move(extra)), control_(Connect()) {}
+  RespClient& control() { return control_; }
+  // Waits until exactly n clients are blocked, as the control client sees it.
+  void WaitBlocked(int n) { WaitBlockedClients(control_, n); }
+  // Connects a client, sends it `command` (one that blocks) and waits until it is blocked, which
+  // makes `blocked` clients blocked in all.
+  RespClient ConnectBlocked(const std::vector<std::string>& command, int blocked = 1) {
+    RespClient c = Connect();
+    REQUIRE(c.SendCommand(command));
+    WaitBlocked(blocked);
+    return c;
+  }
+
+ private:
+  RespClient control_;
 };
 
 }  // namespace stash::test

@@ -7,7 +7,6 @@
 // not a sleep.
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <set>
 #include <string>
 #include <thread>
@@ -15,6 +14,7 @@
 
 #include "for_each_server.h"
 #include "resp_client.h"
+#include "server_fixture.h"
 #include "server_process.h"
 
 namespace stash::test {
@@ -28,46 +28,10 @@ std::string Pair(const std::string& key, const std::string& value) {
   return "*2\r\n" + Bulk(key) + Bulk(value);
 }
 
-class Fixture {
- public:
-  explicit Fixture(ServerKind kind)
-      : server_(kind, kind == ServerKind::kStash ? std::vector<std::string>{"--threads", "4"}
-                                                 : std::vector<std::string>{}) {
-    std::string error;
-    REQUIRE_MESSAGE(server_.Start(&error), error);
-    control_ = Connect();
-  }
-
-  RespClient Connect() {
-    RespClient c;
-    REQUIRE_MESSAGE(c.Connect(server_.port()), c.last_error());
-    c.set_timeout(std::chrono::seconds(10));
-    return c;
-  }
-
-  RespClient& control() { return control_; }
-
-  // Polls INFO clients until exactly n clients are blocked (bounded).
-  void WaitBlocked(int n) {
-    std::string want = "blocked_clients:" + std::to_string(n) + "\r\n";
-    for (int i = 0; i < 2000; ++i) {
-      if (control_.Call({"INFO", "clients"}).find(want) != std::string::npos) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    FAIL("never saw " << want);
-  }
-
- private:
-  ServerProcess server_;
-  RespClient control_;
-};
-
 TEST_CASE("BLPOP is woken by LPUSH from another client") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BLPOP", "queue", "0"}));
-  f.WaitBlocked(1);
+  ControlledServerFixture f(kind, 4);
+  RespClient waiter = f.ConnectBlocked({"BLPOP", "queue", "0"});
   CHECK(f.control().Call({"LPUSH", "queue", "job"}) == ":1\r\n");
   CHECK(waiter.ReadReply() == Pair("queue", "job"));
   CHECK(f.control().Call({"EXISTS", "queue"}) == ":0\r\n");
@@ -76,12 +40,10 @@ TEST_CASE("BLPOP is woken by LPUSH from another client") {
 
 TEST_CASE("blocked clients are served in the order they blocked") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
+  ControlledServerFixture f(kind, 4);
   std::vector<RespClient> waiters;
   for (int i = 0; i < 4; ++i) {
-    waiters.push_back(f.Connect());
-    REQUIRE(waiters.back().SendCommand({"BLPOP", "q", "0"}));
-    f.WaitBlocked(i + 1);
+    waiters.push_back(f.ConnectBlocked({"BLPOP", "q", "0"}, i + 1));
   }
   CHECK(f.control().Call({"RPUSH", "q", "a", "b", "c", "d"}) == ":4\r\n");
   const char* expected[] = {"a", "b", "c", "d"};
@@ -90,10 +52,8 @@ TEST_CASE("blocked clients are served in the order they blocked") {
 
 TEST_CASE("BLPOP waits on several keys and takes the first that gets data") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BRPOP", "k1", "k2", "k3", "0"}));
-  f.WaitBlocked(1);
+  ControlledServerFixture f(kind, 4);
+  RespClient waiter = f.ConnectBlocked({"BRPOP", "k1", "k2", "k3", "0"});
   CHECK(f.control().Call({"RPUSH", "k3", "x", "y"}) == ":2\r\n");
   CHECK(waiter.ReadReply() == Pair("k3", "y"));
   CHECK(f.control().Call({"LRANGE", "k3", "0", "-1"}) == "*1\r\n" + Bulk("x"));
@@ -101,7 +61,7 @@ TEST_CASE("BLPOP waits on several keys and takes the first that gets data") {
 
 TEST_CASE("BLPOP and BLMOVE time out with a null array") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
+  ControlledServerFixture f(kind, 4);
   RespClient waiter = f.Connect();
   CHECK(waiter.Call({"BLPOP", "nothing", "0.01"}) == "*-1\r\n");
   CHECK(waiter.Call({"BLMOVE", "nothing", "dst", "LEFT", "RIGHT", "0.01"}) == "*-1\r\n");
@@ -111,10 +71,8 @@ TEST_CASE("BLPOP and BLMOVE time out with a null array") {
 
 TEST_CASE("a push inside MULTI/EXEC wakes a blocked client") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BLPOP", "q", "0"}));
-  f.WaitBlocked(1);
+  ControlledServerFixture f(kind, 4);
+  RespClient waiter = f.ConnectBlocked({"BLPOP", "q", "0"});
   RespClient& c = f.control();
   CHECK(c.Call({"MULTI"}) == "+OK\r\n");
   CHECK(c.Call({"LPUSH", "q", "from-exec"}) == "+QUEUED\r\n");
@@ -124,7 +82,7 @@ TEST_CASE("a push inside MULTI/EXEC wakes a blocked client") {
 
 TEST_CASE("BLPOP inside MULTI/EXEC does not block") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
+  ControlledServerFixture f(kind, 4);
   RespClient& c = f.control();
   CHECK(c.Call({"MULTI"}) == "+OK\r\n");
   CHECK(c.Call({"BLPOP", "q", "0"}) == "+QUEUED\r\n");
@@ -137,11 +95,9 @@ TEST_CASE("BLPOP inside MULTI/EXEC does not block") {
 
 TEST_CASE("CLIENT UNBLOCK wakes a blocked client with a timeout or an error") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
+  ControlledServerFixture f(kind, 4);
   RespClient waiter = f.Connect();
-  std::string id = waiter.Call({"CLIENT", "ID"});
-  REQUIRE(id.size() > 3);
-  id = id.substr(1, id.size() - 3);
+  std::string id = ClientId(waiter);
   REQUIRE(waiter.SendCommand({"BLPOP", "q", "0"}));
   f.WaitBlocked(1);
   CHECK(f.control().Call({"CLIENT", "UNBLOCK", id}) == ":1\r\n");
@@ -155,13 +111,9 @@ TEST_CASE("CLIENT UNBLOCK wakes a blocked client with a timeout or an error") {
 
 TEST_CASE("a client that disconnects while blocked is never served") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
-  RespClient gone = f.Connect();
-  REQUIRE(gone.SendCommand({"BLPOP", "q", "0"}));
-  f.WaitBlocked(1);
-  RespClient stays = f.Connect();
-  REQUIRE(stays.SendCommand({"BLPOP", "q", "0"}));
-  f.WaitBlocked(2);
+  ControlledServerFixture f(kind, 4);
+  RespClient gone = f.ConnectBlocked({"BLPOP", "q", "0"});
+  RespClient stays = f.ConnectBlocked({"BLPOP", "q", "0"}, 2);
   gone.Close();
   f.WaitBlocked(1);
   CHECK(f.control().Call({"RPUSH", "q", "only"}) == ":1\r\n");
@@ -170,10 +122,8 @@ TEST_CASE("a client that disconnects while blocked is never served") {
 
 TEST_CASE("BLMOVE moves the element once the source gets one") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"}));
-  f.WaitBlocked(1);
+  ControlledServerFixture f(kind, 4);
+  RespClient waiter = f.ConnectBlocked({"BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"});
   CHECK(f.control().Call({"RPUSH", "src", "v1", "v2"}) == ":2\r\n");
   CHECK(waiter.ReadReply() == Bulk("v1"));
   CHECK(f.control().Call({"LRANGE", "dst", "0", "-1"}) == "*1\r\n" + Bulk("v1"));
@@ -182,7 +132,7 @@ TEST_CASE("BLMOVE moves the element once the source gets one") {
 
 TEST_CASE("many blocked clients on several threads each get exactly one element") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
+  ControlledServerFixture f(kind, 4);
   constexpr int kClients = 12;
   std::vector<RespClient> waiters;
   for (int i = 0; i < kClients; ++i) {
@@ -211,10 +161,8 @@ TEST_CASE("many blocked clients on several threads each get exactly one element"
 
 TEST_CASE("BZPOPMIN is woken by ZADD from another client") {
   STASH_FOR_EACH_SERVER(kind);
-  Fixture f(kind);
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BZPOPMIN", "board", "0"}));
-  f.WaitBlocked(1);
+  ControlledServerFixture f(kind, 4);
+  RespClient waiter = f.ConnectBlocked({"BZPOPMIN", "board", "0"});
   CHECK(f.control().Call({"ZADD", "board", "5", "five", "2", "two"}) == ":2\r\n");
   CHECK(waiter.ReadReply() == "*3\r\n" + Bulk("board") + Bulk("two") + Bulk("2"));
   CHECK(f.control().Call({"ZCARD", "board"}) == ":1\r\n");

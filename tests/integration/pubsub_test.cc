@@ -15,6 +15,7 @@
 
 #include "for_each_server.h"
 #include "resp_client.h"
+#include "server_fixture.h"
 #include "server_process.h"
 
 namespace stash::test {
@@ -37,56 +38,20 @@ std::string Confirm(bool resp3, const std::string& kind, const std::string& name
          "\r\n";
 }
 
-class Fixture {
+class Fixture : public ControlledServerFixture {
  public:
-  explicit Fixture(ServerKind kind)
-      : server_(kind, kind == ServerKind::kStash ? std::vector<std::string>{"--threads", "4"}
-                                                 : std::vector<std::string>{}) {
-    std::string error;
-    REQUIRE_MESSAGE(server_.Start(&error), error);
-    control_ = Connect();
-  }
-
-  RespClient Connect() {
-    RespClient c;
-    REQUIRE_MESSAGE(c.Connect(server_.port()), c.last_error());
-    c.set_timeout(std::chrono::seconds(10));
-    return c;
-  }
-
-  RespClient& control() { return control_; }
-
-  // The client id of c, as CLIENT ID reports it.
-  static std::string Id(RespClient& c) {
-    std::string reply = c.Call({"CLIENT", "ID"});
-    REQUIRE(reply.size() > 3);
-    return reply.substr(1, reply.size() - 3);
-  }
-
-  // Polls INFO clients until exactly n clients are blocked (bounded).
-  void WaitBlocked(int n) {
-    std::string want = "blocked_clients:" + std::to_string(n) + "\r\n";
-    for (int i = 0; i < 2000; ++i) {
-      if (control_.Call({"INFO", "clients"}).find(want) != std::string::npos) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    FAIL("never saw " << want);
-  }
+  explicit Fixture(ServerKind kind) : ControlledServerFixture(kind, 4) {}
 
   // Polls until `call` answers `want` (bounded); returns the last answer.
   std::string WaitFor(const std::vector<std::string>& call, const std::string& want) {
     std::string last;
     for (int i = 0; i < 2000; ++i) {
-      last = control_.Call(call);
+      last = control().Call(call);
       if (last == want) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return last;
   }
-
- private:
-  ServerProcess server_;
-  RespClient control_;
 };
 
 TEST_CASE("PUBLISH reaches subscribers on every worker, channel subscribers before patterns") {
@@ -191,7 +156,7 @@ TEST_CASE("RESP2 tracking redirects invalidations to a __redis__:invalidate subs
   RespClient listener = f.Connect();
   RespClient reader = f.Connect();
   RespClient writer = f.Connect();
-  std::string listener_id = Fixture::Id(listener);
+  std::string listener_id = ClientId(listener);
   CHECK(listener.Call({"SUBSCRIBE", "__redis__:invalidate"}) ==
         Confirm(false, "subscribe", "__redis__:invalidate", 1));
   CHECK(reader.Call({"CLIENT", "TRACKING", "on", "REDIRECT", listener_id}) == "+OK\r\n");
@@ -253,9 +218,7 @@ TEST_CASE("keyspace notifications of other clients' writes and of expiry") {
   CHECK(sub.ReadReply() == space("z", "del"));
   CHECK(sub.ReadReply() == del("z"));
   // A blocked pop served by another client's push: the push, then the pop and the deletion.
-  RespClient waiter = f.Connect();
-  REQUIRE(waiter.SendCommand({"BLPOP", "q", "0"}));
-  f.WaitBlocked(1);
+  RespClient waiter = f.ConnectBlocked({"BLPOP", "q", "0"});
   CHECK(writer.Call({"RPUSH", "q", "job"}) == ":1\r\n");
   CHECK(waiter.ReadReply() == "*2\r\n" + Bulk("q") + Bulk("job"));
   CHECK(sub.ReadReply() == space("q", "rpush"));

@@ -1,15 +1,16 @@
 // Scripts under concurrency: atomicity against clients on other worker threads, the lock
-// scripts redis-py's Lock sends under contention, and BUSY / SCRIPT KILL / SHUTDOWN NOSAVE
-// while a script runs. Each case runs against stash-server (with several worker threads, so
-// the clients land on different threads) and against redis-server as the reference.
+// scripts redis-py's Lock sends under contention, and BUSY / SCRIPT KILL / FUNCTION KILL while
+// a script runs (busy_script_test.cc has the rest of busy scripts). Each case runs against
+// stash-server (with several worker threads, so the clients land on different threads) and
+// against redis-server as the reference.
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "busy_script.h"
 #include "for_each_server.h"
 #include "resp_client.h"
 #include "server_fixture.h"
@@ -17,7 +18,6 @@
 
 namespace stash::test {
 namespace {
-
 
 std::string Bulk(const std::string& s) {
   return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
@@ -177,11 +177,7 @@ TEST_CASE("a push from a script wakes a client blocked on another worker") {
   RespClient blocked = f.Connect();
   RespClient pusher = f.Connect();
   REQUIRE(blocked.SendCommand({"BLPOP", "queue", "10"}));
-  // Wait until the server has registered the blocked client (bounded poll).
-  for (int i = 0; i < 2500; ++i) {
-    if (pusher.Call({"INFO", "clients"}).find("blocked_clients:1\r\n") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  WaitBlockedClients(pusher, 1);
   CHECK(pusher.Call({"EVAL", "return redis.call('rpush', KEYS[1], 'job')", "1", "queue"}) ==
         ":1\r\n");
   auto reply = blocked.ReadReply();
@@ -204,15 +200,6 @@ TEST_CASE("error objects with metamethods do not bring the server down") {
   CHECK(c.Call({"PING"}) == "+PONG\r\n");
 }
 
-// Polls PING on c until it answers BUSY (bounded).
-void WaitBusy(RespClient& c) {
-  for (int i = 0; i < 5000; ++i) {
-    if (c.Call({"PING"}).rfind("-BUSY", 0) == 0) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  FAIL("the server never answered BUSY");
-}
-
 TEST_CASE("a busy script makes others get BUSY until SCRIPT KILL stops it") {
   STASH_FOR_EACH_SERVER(kind);
   ServerFixture f(kind, 4, {"--busy-reply-threshold", "50"});
@@ -222,12 +209,8 @@ TEST_CASE("a busy script makes others get BUSY until SCRIPT KILL stops it") {
   REQUIRE(other.Call({"SCRIPT", "KILL"}) == "-NOTBUSY No scripts in execution right now.\r\n");
   REQUIRE(runner.SendCommand({"EVAL", "local i = 0 while true do i = i + 1 end", "0"}));
   WaitBusy(other);
-  CHECK(other.Call({"GET", "x"}) ==
-        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
-        "NOSAVE.\r\n");
-  CHECK(other.Call({"FUNCTION", "KILL"}) ==
-        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
-        "NOSAVE.\r\n");
+  CHECK(other.Call({"GET", "x"}) == kBusyEval);
+  CHECK(other.Call({"FUNCTION", "KILL"}) == kBusyEval);
   CHECK(other.Call({"SCRIPT", "KILL"}) == "+OK\r\n");
   auto killed = runner.ReadReply();
   REQUIRE(killed.has_value());
@@ -236,14 +219,10 @@ TEST_CASE("a busy script makes others get BUSY until SCRIPT KILL stops it") {
   CHECK(runner.Call({"PING"}) == "+PONG\r\n");
 
   // FCALL of a busy function: FUNCTION KILL.
-  REQUIRE(other.Call({"FUNCTION", "LOAD",
-                      "#!lua name=busy\nredis.register_function('spin', function() "
-                      "while true do end end)"}) == "$4\r\nbusy\r\n");
+  REQUIRE(other.Call({"FUNCTION", "LOAD", kSpinLibrary}) == "$4\r\nbusy\r\n");
   REQUIRE(runner.SendCommand({"FCALL", "spin", "0"}));
   WaitBusy(other);
-  CHECK(other.Call({"PING"}) ==
-        "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN "
-        "NOSAVE.\r\n");
+  CHECK(other.Call({"PING"}) == kBusyFunction);
   std::string stats = other.Call({"FUNCTION", "STATS"});
   CHECK(stats.find("running_script\r\n*6\r\n$4\r\nname\r\n$4\r\nspin\r\n$7\r\ncommand\r\n*3\r\n"
                    "$5\r\nFCALL\r\n$4\r\nspin\r\n$1\r\n0\r\n$11\r\nduration_ms\r\n:") !=
@@ -253,29 +232,6 @@ TEST_CASE("a busy script makes others get BUSY until SCRIPT KILL stops it") {
   REQUIRE(killed.has_value());
   CHECK(killed->rfind("-ERR Script killed by user with SCRIPT KILL... script: spin", 0) == 0);
   CHECK(other.Call({"PING"}) == "+PONG\r\n");
-}
-
-TEST_CASE("a busy script that wrote is unkillable, and SHUTDOWN NOSAVE still stops the server") {
-  STASH_FOR_EACH_SERVER(kind);
-  ServerFixture f(kind, 4, {"--busy-reply-threshold", "50"});
-  RespClient runner = f.Connect();
-  RespClient other = f.Connect();
-  REQUIRE(runner.SendCommand({"EVAL", "redis.call('set', 'w', 1) while true do end", "0"}));
-  WaitBusy(other);
-  CHECK(other.Call({"SCRIPT", "KILL"}) ==
-        "-UNKILLABLE Sorry the script already executed write commands against the dataset. You "
-        "can either wait the script termination or kill the server in a hard way using the "
-        "SHUTDOWN NOSAVE command.\r\n");
-  CHECK(other.Call({"SHUTDOWN"}) ==
-        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
-        "NOSAVE.\r\n");
-  REQUIRE(other.SendCommand({"SHUTDOWN", "NOSAVE"}));
-  // The server goes away: the connection closes without a reply.
-  CHECK_FALSE(other.ReadReply().has_value());
-  for (int i = 0; i < 2500 && f.server().IsRunning(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  CHECK_FALSE(f.server().IsRunning());
 }
 
 }  // namespace

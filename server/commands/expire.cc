@@ -14,7 +14,6 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 
 enum ExpireFlags : unsigned {
@@ -38,7 +37,7 @@ bool ParseExpireFlags(CommandContext& ctx, unsigned* flags) {
     } else if (IsOption(opt, "lt")) {
       *flags |= kExpireLt;
     } else {
-      ctx.Error("ERR Unsupported option " + std::string(keycmd::UpToNul(opt)));
+      ctx.Error("ERR Unsupported option " + std::string(CStr(opt)));
       return false;
     }
   }

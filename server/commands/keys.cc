@@ -16,6 +16,7 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
+#include "server/commands/lookup.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 #include "storage/value.h"
@@ -23,41 +24,10 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 using storage::ValueType;
 
 constexpr std::string_view kSameObject = "ERR source and destination objects are the same";
-
-// The lookup Redis's lookupKeyRead does: lazy expiry, hit/miss statistics, LRU refresh.
-Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) {
-    ctx.Hit();
-    storage::StampAccess(e, ctx.now_ms);
-  } else {
-    ctx.Miss(k.key);
-  }
-  return e;
-}
-
-// lookupKeyWrite: lazy expiry and LRU refresh, no statistics.
-Entry LookupWrite(CommandContext& ctx, const KeyRef& k) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) storage::StampAccess(e, ctx.now_ms);
-  return e;
-}
-
-// lookupKeyReadWithFlags(LOOKUP_NOTOUCH): statistics but no LRU refresh.
-Entry LookupNoTouch(CommandContext& ctx, const KeyRef& k) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) {
-    ctx.Hit();
-  } else {
-    ctx.Miss(k.key);
-  }
-  return e;
-}
 
 // Parses a database index as getIntFromObjectOrReply + selectDb do; replies on error.
 bool ParseDbIndex(CommandContext& ctx, std::string_view arg, int* db) {

@@ -13,6 +13,7 @@
 #include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/commands/keys.h"
+#include "server/commands/lookup.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 #include "storage/types/list_value.h"
@@ -20,7 +21,6 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 using storage::ListValue;
 using storage::ValueType;
@@ -38,23 +38,7 @@ struct ListRef {
 // lookupKeyRead/lookupKeyWrite + checkType: false after replying WRONGTYPE.
 bool FindList(CommandContext& ctx, std::string_view key, bool read, ListRef* out) {
   out->k = ctx.Key(key);
-  out->list = nullptr;
-  Entry e = out->k.shard->Find(out->k.key, out->k.hash, ctx.now_ms);
-  if (read) {
-    if (e) {
-      ctx.Hit();
-    } else {
-      ctx.Miss(out->k.key);
-    }
-  }
-  if (!e) return true;
-  storage::StampAccess(e, ctx.now_ms);
-  if (e.type() != ValueType::kList) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  out->list = storage::ObjectAs<ListValue>(e);
-  return true;
+  return LookupTyped(ctx, out->k, read, ValueType::kList, &out->list);
 }
 
 // A new empty list at r.k (Redis's createQuicklistObject + dbAdd), with the node size in force.

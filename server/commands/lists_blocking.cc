@@ -8,10 +8,10 @@
 
 #include "protocol/numbers.h"
 #include "server/blocking.h"
-#include "server/commands/blocking_util.h"
-#include "server/commands/server_common.h"
 #include "server/command_context.h"
+#include "server/commands/blocking_util.h"
 #include "server/commands/keys.h"
+#include "server/commands/server_common.h"
 #include "server/errors.h"
 #include "storage/types/list_value.h"
 

@@ -20,7 +20,9 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
+#include "server/commands/collection_util.h"
 #include "server/commands/keys.h"
+#include "server/commands/lookup.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 #include "storage/glob.h"
@@ -29,7 +31,6 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 using storage::SetValue;
 using storage::ValueType;
@@ -46,23 +47,7 @@ std::mt19937_64& Rng() {
 // lookupKeyRead (counts a hit or a miss) or lookupKeyWrite, both refreshing the LRU clock, then
 // checkType: false after replying WRONGTYPE; *set is null for a missing key.
 bool LookupSet(CommandContext& ctx, const KeyRef& k, bool read, SetValue** set) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  *set = nullptr;
-  if (read) {
-    if (e) {
-      ctx.Hit();
-    } else {
-      ctx.Miss(k.key);
-    }
-  }
-  if (!e) return true;
-  storage::StampAccess(e, ctx.now_ms);
-  if (e.type() != ValueType::kSet) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *set = storage::ObjectAs<SetValue>(e);
-  return true;
+  return LookupTyped(ctx, k, read, ValueType::kSet, set);
 }
 
 uint64_t MaxIntset(CommandContext& ctx) {
@@ -118,21 +103,8 @@ void SremCommand(CommandContext& ctx) {
   SetValue* set;
   if (!LookupSet(ctx, k, false, &set)) return;
   if (set == nullptr) return ctx.reply.Integer(0);
-  int64_t removed = 0;
-  bool deleted = false;
-  for (size_t i = 2; i < ctx.args.size(); ++i) {
-    if (!set->Remove(ctx.args[i])) continue;
-    ++removed;
-    if (set->size() == 0) {
-      k.shard->Erase(k.key, k.hash, ctx.now_ms);  // Redis never keeps an empty set
-      deleted = true;
-      break;
-    }
-  }
-  if (removed > 0) k.shard->Touch(k.key);
-  if (removed > 0) ctx.Notify(kNotifySet, "srem", k.key);
-  if (deleted) ctx.Notify(kNotifyGeneric, "del", k.key);
-  ctx.reply.Integer(removed);
+  RemoveMembersAndReply(ctx, k, set, kNotifySet, "srem",
+                        [set](std::string_view member) { return set->Remove(member); });
 }
 
 void SismemberCommand(CommandContext& ctx) {
@@ -472,25 +444,13 @@ void SintercardCommand(CommandContext& ctx) {
 // be a set, as in Redis. An intset comes back whole with cursor 0; a hashtable's cursor is a
 // position in its hash order (see CompactTable::Scan), valid across resizes.
 void SscanCommand(CommandContext& ctx) {
-  const auto& args = ctx.args;
-  uint64_t cursor;
-  if (!keycmd::ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
   SetValue* set;
-  if (!LookupSet(ctx, ctx.Key(args[1]), true, &set)) return;
-  if (set == nullptr) {
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk("0");
-    return ctx.reply.EmptyArray();
-  }
+  uint64_t cursor;
   keycmd::ScanOptions options;
-  if (!keycmd::ParseScanOptions(ctx, 3, &options)) return;
-  int64_t count = options.count;
-  std::string_view pattern = options.pattern;
-  bool use_pattern = options.use_pattern;
-  size_t want = static_cast<size_t>(std::min<int64_t>(count, INT64_MAX / 16));
+  if (!BeginCollectionScan(ctx, ValueType::kSet, &set, &cursor, &options)) return;
   std::vector<std::string> out;
-  uint64_t next = set->Scan(cursor, want, [&](std::string_view m) {
-    if (!use_pattern || storage::GlobMatch(pattern, m)) out.emplace_back(m);
+  uint64_t next = set->Scan(cursor, options.Want(), [&](std::string_view m) {
+    if (!options.use_pattern || storage::GlobMatch(options.pattern, m)) out.emplace_back(m);
   });
   ctx.reply.ArrayHeader(2);
   ctx.reply.Bulk(std::to_string(next));

@@ -6,8 +6,8 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
-#include "server/commands/keys.h"
 #include "server/commands/blocking_util.h"
+#include "server/commands/keys.h"
 #include "server/commands/server_common.h"
 #include "server/errors.h"
 #include "storage/types/zset_value.h"

@@ -1,0 +1,66 @@
+// Steps that the collection families (hashes.cc, sets.cc, zsets.cc) share: removing members as
+// HDEL, SREM and ZREM do, and the start of HSCAN, SSCAN and ZSCAN.
+#ifndef STASH_SERVER_COMMANDS_COLLECTION_UTIL_H_
+#define STASH_SERVER_COMMANDS_COLLECTION_UTIL_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "server/command_context.h"
+#include "server/commands/keys.h"
+#include "server/commands/lookup.h"
+#include "server/notify.h"
+#include "storage/entry.h"
+
+namespace stash::server {
+
+// HDEL, SREM and ZREM key member [member ...]: removes args[2..] from `value`, the collection
+// stored at k, with remove(member) (true when it was there), and replies how many went. Redis
+// never keeps an empty collection: the key is deleted with its last member, and the arguments
+// left are not looked at. Notifies `event` (of class `type`) when anything was removed, then
+// "del" when the key went, in Redis's order.
+template <typename Collection, typename Remove>
+void RemoveMembersAndReply(CommandContext& ctx, const KeyRef& k, Collection* value, int type,
+                           std::string_view event, Remove remove) {
+  int64_t removed = 0;
+  bool key_deleted = false;
+  for (size_t i = 2; i < ctx.args.size(); ++i) {
+    if (!remove(ctx.args[i])) continue;
+    ++removed;
+    if (value->size() == 0) {
+      k.shard->Erase(k.key, k.hash, ctx.now_ms);  // marks the key modified, as Touch does
+      key_deleted = true;
+      break;
+    }
+  }
+  if (removed > 0 && !key_deleted) k.shard->Touch(k.key);
+  if (removed > 0) ctx.Notify(type, event, k.key);
+  if (key_deleted) ctx.Notify(kNotifyGeneric, "del", k.key);
+  ctx.reply.Integer(removed);
+}
+
+// The start of HSCAN, SSCAN and ZSCAN key cursor [MATCH pattern] [COUNT count], as Redis's
+// scanGenericCommand and its callers: the cursor is parsed first, then the key looked up
+// (lookupKeyRead + checkType against `type`), and the options only once the key is known to
+// hold such a collection. A missing key gets an empty scan with cursor 0. False when the reply
+// is already made (that empty scan or an error); otherwise *value is the collection.
+template <typename Collection>
+bool BeginCollectionScan(CommandContext& ctx, storage::ValueType type, Collection** value,
+                         uint64_t* cursor, keycmd::ScanOptions* options) {
+  if (!keycmd::ParseScanCursor(ctx.args[2], cursor)) {
+    ctx.Error("ERR invalid cursor");
+    return false;
+  }
+  if (!LookupTyped(ctx, ctx.Key(ctx.args[1]), true, type, value)) return false;
+  if (*value == nullptr) {
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("0");
+    ctx.reply.EmptyArray();
+    return false;
+  }
+  return keycmd::ParseScanOptions(ctx, 3, options);
+}
+
+}  // namespace stash::server
+
+#endif  // STASH_SERVER_COMMANDS_COLLECTION_UTIL_H_

@@ -44,27 +44,6 @@ inline const char* TypeName(storage::ValueType type) {
   return "unknown";
 }
 
-// The optional "COUNT n" that ends LMPOP, BLMPOP, ZMPOP and BZMPOP, from args[from] on: *count
-// is 1 when absent. Replies Redis's error and returns false otherwise.
-inline bool ParseMpopCount(CommandContext& ctx, size_t from, int64_t* count) {
-  const auto& args = ctx.args;
-  *count = -1;
-  for (size_t j = from; j < args.size(); ++j) {
-    if (*count == -1 && IsOption(args[j], "count") && j + 1 < args.size()) {
-      ++j;
-      if (!protocol::StringToInt64(args[j], count) || *count < 1) {
-        ctx.Error("ERR count should be greater than 0");
-        return false;
-      }
-    } else {
-      ctx.Error(errors::kSyntax);
-      return false;
-    }
-  }
-  if (*count == -1) *count = 1;
-  return true;
-}
-
 // Redis's parseScanCursorOrReply, for SCAN, HSCAN, SSCAN and ZSCAN: strtoul in base 10 over
 // the whole argument (up to a NUL byte, like any C string function), so "+5", "-1" (which
 // wraps) and "" (zero) are accepted, but not a leading space, trailing garbage or overflow.

@@ -25,6 +25,7 @@
 #include "server/commands/collection_util.h"
 #include "server/commands/keys.h"
 #include "server/commands/lookup.h"
+#include "server/commands/pop_args.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 #include "storage/glob.h"
@@ -293,22 +294,12 @@ void ZpopmaxCommand(CommandContext& ctx) { ZpopMinMax(ctx, true); }
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 void ZmpopCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
-  int64_t numkeys;
-  if (!protocol::StringToInt64(args[1], &numkeys) || numkeys < 1) {
-    return ctx.Error("ERR numkeys should be greater than 0");
-  }
-  if (numkeys >= static_cast<int64_t>(args.size()) - 2) return ctx.Error(errors::kSyntax);
-  size_t where_idx = 2 + static_cast<size_t>(numkeys);
+  size_t where_idx;
+  if (!ParseMpopKeys(ctx, 1, &where_idx)) return;
   bool max;
-  if (IsOption(args[where_idx], "min")) {
-    max = false;
-  } else if (IsOption(args[where_idx], "max")) {
-    max = true;
-  } else {
-    return ctx.Error(errors::kSyntax);
-  }
+  if (!ParseMinMax(args[where_idx], &max)) return ctx.Error(errors::kSyntax);
   int64_t count;
-  if (!keycmd::ParseMpopCount(ctx, where_idx + 1, &count)) return;
+  if (!ParseMpopCount(ctx, where_idx + 1, &count)) return;
   std::vector<std::string_view> keys(args.begin() + 2, args.begin() + where_idx);
   ZpopGeneric(ctx, keys, max, count, true, true, true);
 }

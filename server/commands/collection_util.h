@@ -1,14 +1,18 @@
 // Steps that the collection families (hashes.cc, sets.cc, zsets.cc) share: removing members as
-// HDEL, SREM and ZREM do, and the start of HSCAN, SSCAN and ZSCAN.
+// HDEL, SREM and ZREM do, the start of HSCAN, SSCAN and ZSCAN, and the count of HRANDFIELD and
+// ZRANDMEMBER.
 #ifndef STASH_SERVER_COMMANDS_COLLECTION_UTIL_H_
 #define STASH_SERVER_COMMANDS_COLLECTION_UTIL_H_
 
 #include <cstdint>
 #include <string_view>
 
+#include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/commands/keys.h"
 #include "server/commands/lookup.h"
+#include "server/commands/option.h"
+#include "server/errors.h"
 #include "server/notify.h"
 #include "storage/entry.h"
 
@@ -59,6 +63,35 @@ bool BeginCollectionScan(CommandContext& ctx, storage::ValueType type, Collectio
     return false;
   }
   return keycmd::ParseScanOptions(ctx, 3, options);
+}
+
+// The count of HRANDFIELD key [count [WITHVALUES]] and ZRANDMEMBER key [count [WITHSCORES]]
+// (args[2] on), as hrandfieldCommand and zrandmemberCommand check it: a long other than
+// LONG_MIN, and with the pairs option (`with`) at most half of LONG_MAX either way, since the
+// reply holds 2 * |count| elements. Replies Redis's error and returns false on bad input.
+inline bool ParseRandomCount(CommandContext& ctx, std::string_view with, int64_t* count,
+                             bool* with_pairs) {
+  const auto& args = ctx.args;
+  if (!protocol::StringToInt64(args[2], count)) {
+    ctx.Error(errors::kNotInteger);
+    return false;
+  }
+  if (*count == INT64_MIN) {
+    ctx.Error(
+        "ERR value is out of range, value must between -9223372036854775807 and "
+        "9223372036854775807");
+    return false;
+  }
+  if (args.size() > 4 || (args.size() == 4 && !IsOption(args[3], with))) {
+    ctx.Error(errors::kSyntax);
+    return false;
+  }
+  *with_pairs = args.size() == 4;
+  if (*with_pairs && (*count < -(INT64_MAX / 2) || *count > INT64_MAX / 2)) {
+    ctx.Error("ERR value is out of range");
+    return false;
+  }
+  return true;
 }
 
 }  // namespace stash::server

@@ -317,20 +317,8 @@ void HrandfieldCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
   if (args.size() >= 3) {
     int64_t l;
-    if (!protocol::StringToInt64(args[2], &l)) return ctx.Error(errors::kNotInteger);
-    if (l == INT64_MIN) {
-      return ctx.Error("ERR value is out of range, value must between -9223372036854775807 and "
-                       "9223372036854775807");
-    }
-    bool withvalues = false;
-    if (args.size() > 4 || (args.size() == 4 && !IsOption(args[3], "withvalues"))) {
-      return ctx.Error(errors::kSyntax);
-    }
-    if (args.size() == 4) {
-      withvalues = true;
-      // The reply would hold 2 * |count| elements.
-      if (l < -(INT64_MAX / 2) || l > INT64_MAX / 2) return ctx.Error("ERR value is out of range");
-    }
+    bool withvalues;
+    if (!ParseRandomCount(ctx, "withvalues", &l, &withvalues)) return;
     return HrandfieldWithCount(ctx, l, withvalues);
   }
   HashValue* hash;

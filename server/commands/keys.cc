@@ -120,14 +120,17 @@ void DelCommand(CommandContext& ctx) {
 }
 void UnlinkCommand(CommandContext& ctx) { DeleteKeys(ctx, true); }
 
-void ExistsCommand(CommandContext& ctx) {
+// EXISTS and TOUCH: how many of the keys exist, each argument looked up with `lookup` (a key
+// named twice counts twice).
+void CountExisting(CommandContext& ctx, Entry (*lookup)(CommandContext&, const KeyRef&)) {
   int64_t count = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
-    KeyRef k = ctx.Key(ctx.args[i]);
-    if (LookupNoTouch(ctx, k)) ++count;
+    if (lookup(ctx, ctx.Key(ctx.args[i]))) ++count;
   }
   ctx.reply.Integer(count);
 }
+
+void ExistsCommand(CommandContext& ctx) { CountExisting(ctx, LookupNoTouch); }
 
 void TypeCommand(CommandContext& ctx) {
   KeyRef k = ctx.Key(ctx.args[1]);
@@ -135,14 +138,7 @@ void TypeCommand(CommandContext& ctx) {
   ctx.reply.SimpleString(e ? keycmd::TypeName(e.type()) : "none");
 }
 
-void TouchCommand(CommandContext& ctx) {
-  int64_t touched = 0;
-  for (size_t i = 1; i < ctx.args.size(); ++i) {
-    KeyRef k = ctx.Key(ctx.args[i]);
-    if (LookupRead(ctx, k)) ++touched;
-  }
-  ctx.reply.Integer(touched);
-}
+void TouchCommand(CommandContext& ctx) { CountExisting(ctx, LookupRead); }
 
 // RENAME and RENAMENX. The dispatcher holds both keys' shards (they are key positions 1 and 2).
 void RenameGeneric(CommandContext& ctx, bool nx) {

@@ -377,20 +377,8 @@ void ZrandmemberCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
   if (args.size() >= 3) {
     int64_t l;
-    if (!protocol::StringToInt64(args[2], &l)) return ctx.Error(errors::kNotInteger);
-    if (l < -LONG_MAX) {
-      return ctx.Error(
-          "ERR value is out of range, value must between -9223372036854775807 and "
-          "9223372036854775807");
-    }
-    bool withscores = false;
-    if (args.size() > 4 || (args.size() == 4 && !IsOption(args[3], "withscores"))) {
-      return ctx.Error(errors::kSyntax);
-    }
-    if (args.size() == 4) {
-      withscores = true;
-      if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) return ctx.Error("ERR value is out of range");
-    }
+    bool withscores;
+    if (!ParseRandomCount(ctx, "withscores", &l, &withscores)) return;
     return ZrandmemberWithCount(ctx, l, withscores);
   }
   ZSetValue* z;

@@ -1,10 +1,11 @@
 // Steps that the collection families (hashes.cc, sets.cc, zsets.cc) share: removing members as
 // HDEL, SREM and ZREM do, the start of HSCAN, SSCAN and ZSCAN, and the count of HRANDFIELD and
-// ZRANDMEMBER.
+// ZRANDMEMBER, and their random source.
 #ifndef STASH_SERVER_COMMANDS_COLLECTION_UTIL_H_
 #define STASH_SERVER_COMMANDS_COLLECTION_UTIL_H_
 
 #include <cstdint>
+#include <random>
 #include <string_view>
 
 #include "protocol/numbers.h"
@@ -17,6 +18,12 @@
 #include "storage/entry.h"
 
 namespace stash::server {
+
+// The random source of HRANDFIELD, SRANDMEMBER, SPOP and ZRANDMEMBER: one per thread.
+inline std::mt19937_64& Rng() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
 
 // HDEL, SREM and ZREM key member [member ...]: removes args[2..] from `value`, the collection
 // stored at k, with remove(member) (true when it was there), and replies how many went. Redis
@@ -77,9 +84,7 @@ inline bool ParseRandomCount(CommandContext& ctx, std::string_view with, int64_t
     return false;
   }
   if (*count == INT64_MIN) {
-    ctx.Error(
-        "ERR value is out of range, value must between -9223372036854775807 and "
-        "9223372036854775807");
+    ctx.Error(errors::kOutOfLongRange);
     return false;
   }
   if (args.size() > 4 || (args.size() == 4 && !IsOption(args[3], with))) {

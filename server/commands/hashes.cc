@@ -33,11 +33,6 @@ using storage::Entry;
 using storage::HashValue;
 using storage::ValueType;
 
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
-
 // lookupKeyRead / lookupKeyWrite + checkType: false after replying WRONGTYPE; *hash is null for
 // a missing key.
 bool ReadHash(CommandContext& ctx, std::string_view key, HashValue** hash) {

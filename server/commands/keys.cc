@@ -29,25 +29,6 @@ using storage::ValueType;
 
 constexpr std::string_view kSameObject = "ERR source and destination objects are the same";
 
-// Parses a database index as getIntFromObjectOrReply + selectDb do; replies on error.
-bool ParseDbIndex(CommandContext& ctx, std::string_view arg, int* db) {
-  int64_t v;
-  if (!protocol::StringToInt64(arg, &v)) {
-    ctx.Error(errors::kNotInteger);
-    return false;
-  }
-  if (v < INT_MIN || v > INT_MAX) {
-    ctx.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
-    return false;
-  }
-  if (v < 0 || v >= ctx.server.keyspace.database_count()) {
-    ctx.Error(errors::kDbIndexOutOfRange);
-    return false;
-  }
-  *db = static_cast<int>(v);
-  return true;
-}
-
 // Looks the destination up as lookupKeyWrite does (deleting it if expired, no statistics).
 // That may erase an entry in the source's shard, after which *e (the source, which stays live)
 // is looked up again.
@@ -184,7 +165,7 @@ void CopyCommand(CommandContext& ctx) {
     if (IsOption(ctx.args[j], "replace")) {
       replace = true;
     } else if (IsOption(ctx.args[j], "db") && additional >= 1) {
-      if (!ParseDbIndex(ctx, ctx.args[j + 1], &dst_db)) return;
+      if (!keycmd::ParseDbIndex(ctx, ctx.args[j + 1], &dst_db)) return;
       ++j;
     } else {
       return ctx.Error(errors::kSyntax);
@@ -211,7 +192,7 @@ void CopyCommand(CommandContext& ctx) {
 // MOVE key db. Runs exclusively (kExclusive), as it touches two databases.
 void MoveCommand(CommandContext& ctx) {
   int dst_db;
-  if (!ParseDbIndex(ctx, ctx.args[2], &dst_db)) return;
+  if (!keycmd::ParseDbIndex(ctx, ctx.args[2], &dst_db)) return;
   if (dst_db == ctx.client.db) return ctx.Error(kSameObject);
   KeyRef src = ctx.Key(ctx.args[1]);
   Entry e = LookupWrite(ctx, src);

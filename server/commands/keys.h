@@ -1,5 +1,6 @@
 // Pieces shared by the generic key command files: keys.cc (DEL, RENAME, COPY, OBJECT, ...),
-// expire.cc (EXPIRE, TTL, PERSIST, ...) and scan.cc (KEYS, SCAN, RANDOMKEY).
+// expire.cc (EXPIRE, TTL, PERSIST, ...) and scan.cc (KEYS, SCAN, RANDOMKEY); also SELECT's
+// database index and the cursor and options of the collections' HSCAN, SSCAN and ZSCAN.
 #ifndef STASH_SERVER_COMMANDS_KEYS_H_
 #define STASH_SERVER_COMMANDS_KEYS_H_
 
@@ -42,6 +43,26 @@ inline const char* TypeName(storage::ValueType type) {
       return "hash";
   }
   return "unknown";
+}
+
+// A database index as SELECT, MOVE and COPY ... DB parse it (getIntFromObjectOrReply, then
+// selectDb's range check): replies the error and returns false on bad input.
+inline bool ParseDbIndex(CommandContext& ctx, std::string_view arg, int* db) {
+  int64_t v;
+  if (!protocol::StringToInt64(arg, &v)) {
+    ctx.Error(errors::kNotInteger);
+    return false;
+  }
+  if (v < INT32_MIN || v > INT32_MAX) {
+    ctx.Error(errors::kOutOfIntRange);
+    return false;
+  }
+  if (v < 0 || v >= ctx.server.keyspace.database_count()) {
+    ctx.Error(errors::kDbIndexOutOfRange);
+    return false;
+  }
+  *db = static_cast<int>(v);
+  return true;
 }
 
 // Redis's parseScanCursorOrReply, for SCAN, HSCAN, SSCAN and ZSCAN: strtoul in base 10 over

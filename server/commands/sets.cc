@@ -35,15 +35,6 @@ using storage::Entry;
 using storage::SetValue;
 using storage::ValueType;
 
-constexpr std::string_view kRangeError =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
-
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
-
 // lookupKeyRead (counts a hit or a miss) or lookupKeyWrite, both refreshing the LRU clock, then
 // checkType: false after replying WRONGTYPE; *set is null for a missing key.
 bool LookupSet(CommandContext& ctx, const KeyRef& k, bool read, SetValue** set) {
@@ -203,7 +194,7 @@ constexpr uint64_t kSrandmemberSubStrategyMul = 3;
 void SrandmemberWithCount(CommandContext& ctx) {
   int64_t l;
   if (!protocol::StringToInt64(ctx.args[2], &l)) return ctx.Error(errors::kNotInteger);
-  if (l == INT64_MIN) return ctx.Error(kRangeError);
+  if (l == INT64_MIN) return ctx.Error(errors::kOutOfLongRange);
   SetValue* set;
   if (!LookupSet(ctx, ctx.Key(ctx.args[1]), true, &set)) return;
   if (set == nullptr || l == 0) return ctx.reply.EmptyArray();

@@ -96,11 +96,6 @@ using storage::ZSetValue;
 using zsetcmd::ElementReply;
 using zsetcmd::Lookup;
 
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
-
 // ---- ZADD / ZINCRBY ------------------------------------------------------------------------
 
 // zaddGenericCommand. `flags` starts with kIncr for ZINCRBY.

@@ -244,20 +244,15 @@ void SmoveCommand(CommandContext& ctx) {
   std::string_view member = ctx.args[3];
   // Both keys are looked up before either type is checked, and a missing source replies 0
   // even when the destination has the wrong type, as in Redis.
-  Entry src_entry = src.shard->Find(src.key, src.hash, ctx.now_ms);
-  if (src_entry) storage::StampAccess(src_entry, ctx.now_ms);
-  SetValue* src_set = src_entry && src_entry.type() == ValueType::kSet
-                          ? storage::ObjectAs<SetValue>(src_entry)
-                          : nullptr;
-  bool src_wrong = src_entry && src_entry.type() != ValueType::kSet;
-  Entry dst_entry = dst.shard->Find(dst.key, dst.hash, ctx.now_ms);
-  if (dst_entry) storage::StampAccess(dst_entry, ctx.now_ms);
-  SetValue* dst_set = dst_entry && dst_entry.type() == ValueType::kSet
-                          ? storage::ObjectAs<SetValue>(dst_entry)
-                          : nullptr;
-  bool dst_wrong = dst_entry && dst_entry.type() != ValueType::kSet;
+  Entry src_entry = LookupWrite(ctx, src);
+  Entry dst_entry = LookupWrite(ctx, dst);
   if (!src_entry) return ctx.reply.Integer(0);
-  if (src_wrong || dst_wrong) return ctx.Error(errors::kWrongType);
+  auto set_or_missing = [](Entry e) { return !e || e.type() == ValueType::kSet; };
+  if (!set_or_missing(src_entry) || !set_or_missing(dst_entry)) {
+    return ctx.Error(errors::kWrongType);
+  }
+  SetValue* src_set = storage::ObjectAs<SetValue>(src_entry);
+  SetValue* dst_set = dst_entry ? storage::ObjectAs<SetValue>(dst_entry) : nullptr;
   if (src.key == dst.key) return ctx.reply.Integer(src_set->Contains(member) ? 1 : 0);
   if (!src_set->Remove(member)) return ctx.reply.Integer(0);
   bool src_deleted = src_set->size() == 0;

@@ -1,6 +1,6 @@
 // Steps that the collection families (hashes.cc, sets.cc, zsets.cc) share: removing members as
-// HDEL, SREM and ZREM do, the start of HSCAN, SSCAN and ZSCAN, and the count of HRANDFIELD and
-// ZRANDMEMBER, and their random source.
+// HDEL, SREM and ZREM do, the start of HSCAN, SSCAN and ZSCAN, the count argument of HRANDFIELD
+// and ZRANDMEMBER, and the random source of the commands that pick random members.
 #ifndef STASH_SERVER_COMMANDS_COLLECTION_UTIL_H_
 #define STASH_SERVER_COMMANDS_COLLECTION_UTIL_H_
 

@@ -18,6 +18,13 @@ inline constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
 // Redis's shared.oomerr: a denyoom command while used memory stays above maxmemory.
 inline constexpr std::string_view kOom = "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
+// getRangeLongFromObjectOrReply's words for a count that must not be LONG_MIN (SPOP,
+// SRANDMEMBER, HRANDFIELD, ZRANDMEMBER), and for an int (SELECT, MOVE, COPY ... DB).
+inline constexpr std::string_view kOutOfLongRange =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+inline constexpr std::string_view kOutOfIntRange =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 inline constexpr std::string_view kStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 

@@ -1,5 +1,5 @@
 // Helpers shared by the blocking commands of every family (lists, sorted sets): the timeout
-// argument as Redis parses it, and registering a client as blocked.
+// argument as Redis parses it, registering a client as blocked, and the blocking pops.
 #ifndef STASH_SERVER_COMMANDS_BLOCKING_UTIL_H_
 #define STASH_SERVER_COMMANDS_BLOCKING_UTIL_H_
 
@@ -10,6 +10,7 @@
 
 #include "protocol/reply_builder.h"
 #include "server/command_context.h"
+#include "server/commands/pop_args.h"
 #include "server/errors.h"
 #include "storage/keyspace.h"
 
@@ -57,6 +58,45 @@ void PopOrBlock(CommandContext& ctx, size_t first, size_t last, storage::ValueTy
                                            int64_t now, protocol::ReplyBuilder& reply) {
                 return pop(d, key, now, reply, events);
               });
+}
+
+// PopOrBlock for the pops of one family: pop_into(db, key, side, count, multi, now_ms, reply,
+// events), where side says which end of a list or which scores of a sorted set to pop from,
+// and multi asks for BLMPOP's and BZMPOP's reply shape.
+template <typename Side, typename PopInto>
+void BlockingPopGeneric(CommandContext& ctx, size_t first, size_t last, storage::ValueType type,
+                        Side side, int64_t count, bool multi, int64_t deadline_ms,
+                        PopInto pop_into) {
+  PopOrBlock(ctx, first, last, type, deadline_ms,
+             [side, count, multi, pop_into](storage::Database& db, const std::string& key,
+                                            int64_t now, protocol::ReplyBuilder& reply,
+                                            const EventTarget& events) {
+               return pop_into(db, key, side, count, multi, now, reply, events);
+             });
+}
+
+// BLPOP, BRPOP, BZPOPMIN and BZPOPMAX key [key ...] timeout: one element from `side`.
+template <typename Side, typename PopInto>
+void BlockingPopOne(CommandContext& ctx, storage::ValueType type, Side side, PopInto pop_into) {
+  int64_t deadline;
+  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &deadline)) return;
+  BlockingPopGeneric(ctx, 1, ctx.args.size() - 2, type, side, 1, false, deadline, pop_into);
+}
+
+// BLMPOP and BZMPOP timeout numkeys key [key ...] SIDE [COUNT count], as Redis parses them: the
+// timeout first, then the keys, the side (parse_side: LEFT|RIGHT or MIN|MAX) and the count.
+template <typename Side, typename PopInto>
+void BlockingMpop(CommandContext& ctx, storage::ValueType type,
+                  bool (*parse_side)(std::string_view, Side*), PopInto pop_into) {
+  int64_t deadline;
+  if (!ParseBlockingTimeout(ctx, ctx.args[1], &deadline)) return;
+  size_t where_at;
+  if (!ParseMpopKeys(ctx, 2, &where_at)) return;
+  Side side;
+  if (!parse_side(ctx.args[where_at], &side)) return ctx.Error(errors::kSyntax);
+  int64_t count;
+  if (!ParseMpopCount(ctx, where_at + 1, &count)) return;
+  BlockingPopGeneric(ctx, 3, where_at - 1, type, side, count, true, deadline, pop_into);
 }
 
 }  // namespace stash::server

@@ -5,6 +5,7 @@
 #include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/commands/client.h"
+#include "server/commands/keys.h"
 #include "server/commands/server_common.h"
 #include "server/dispatcher.h"
 #include "server/errors.h"
@@ -63,17 +64,9 @@ void PingCommand(CommandContext& ctx) {
 void EchoCommand(CommandContext& ctx) { ctx.reply.Bulk(ctx.args[1]); }
 
 void SelectCommand(CommandContext& ctx) {
-  int64_t index;
-  if (!protocol::StringToInt64(ctx.args[1], &index)) return ctx.Error(errors::kNotInteger);
-  // Redis's getIntFromObjectOrReply words a number beyond an int differently.
-  if (index < INT32_MIN || index > INT32_MAX) {
-    return ctx.Error(
-        "ERR value is out of range, value must between -2147483648 and 2147483647");
-  }
-  if (index < 0 || index >= ctx.server.keyspace.database_count()) {
-    return ctx.Error(errors::kDbIndexOutOfRange);
-  }
-  ctx.client.db = static_cast<int>(index);
+  int index;
+  if (!keycmd::ParseDbIndex(ctx, ctx.args[1], &index)) return;
+  ctx.client.db = index;
   if (ctx.client.info) ctx.client.info->db.store(ctx.client.db);
   ctx.reply.Ok();
 }

@@ -8,13 +8,13 @@
 #include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/commands/keys.h"
+#include "server/commands/lookup.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 
 enum ExpireFlags : unsigned {
@@ -38,7 +38,7 @@ bool ParseExpireFlags(CommandContext& ctx, unsigned* flags) {
     } else if (IsOption(opt, "lt")) {
       *flags |= kExpireLt;
     } else {
-      ctx.Error("ERR Unsupported option " + std::string(keycmd::UpToNul(opt)));
+      ctx.Error("ERR Unsupported option " + std::string(CStr(opt)));
       return false;
     }
   }
@@ -72,12 +72,11 @@ void ExpireGeneric(CommandContext& ctx, int64_t basetime, bool seconds) {
   when += basetime;
 
   KeyRef k = ctx.Key(ctx.args[1]);
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  Entry e = LookupWrite(ctx, k);
   if (!e) {
     ctx.reply.Integer(0);
     return;
   }
-  storage::StampAccess(e, ctx.now_ms);  // lookupKeyWrite refreshes the LRU clock
   if (flags) {
     int64_t current = e.expiry_ms();  // kNoExpiry (-1) as Redis's getExpire
     bool has_ttl = current != storage::kNoExpiry;
@@ -110,14 +109,11 @@ void PexpireatCommand(CommandContext& ctx) { ExpireGeneric(ctx, 0, /*seconds=*/f
 // the *EXPIRETIME variants, the absolute time), seconds rounded to the nearest.
 void TtlGeneric(CommandContext& ctx, bool milliseconds, bool absolute) {
   KeyRef k = ctx.Key(ctx.args[1]);
-  // lookupKeyReadWithFlags(LOOKUP_NOTOUCH): counts a hit or miss, leaves the LRU clock alone.
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  Entry e = LookupNoTouch(ctx, k);
   if (!e) {
-    ctx.Miss(k.key);
     ctx.reply.Integer(-2);
     return;
   }
-  ctx.Hit();
   int64_t expire = e.expiry_ms();
   if (expire == storage::kNoExpiry) {
     ctx.reply.Integer(-1);
@@ -138,12 +134,11 @@ void PexpiretimeCommand(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
 
 void PersistCommand(CommandContext& ctx) {
   KeyRef k = ctx.Key(ctx.args[1]);
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
+  Entry e = LookupWrite(ctx, k);
   if (!e) {
     ctx.reply.Integer(0);
     return;
   }
-  storage::StampAccess(e, ctx.now_ms);  // lookupKeyWrite refreshes the LRU clock
   // Only an actual change is a modification (WATCH): a key without TTL is left untouched.
   if (!e.has_expiry()) {
     ctx.reply.Integer(0);

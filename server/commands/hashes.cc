@@ -18,7 +18,9 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
+#include "server/commands/collection_util.h"
 #include "server/commands/keys.h"
+#include "server/commands/lookup.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 #include "storage/glob.h"
@@ -27,57 +29,17 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 using storage::HashValue;
 using storage::ValueType;
 
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
-
-Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) {
-    ctx.Hit();
-    storage::StampAccess(e, ctx.now_ms);
-  } else {
-    ctx.Miss(k.key);
-  }
-  return e;
-}
-
-Entry LookupWrite(CommandContext& ctx, const KeyRef& k) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) storage::StampAccess(e, ctx.now_ms);
-  return e;
-}
-
-// lookupKeyRead + checkType: false after replying WRONGTYPE; *hash is null for a missing key.
+// lookupKeyRead / lookupKeyWrite + checkType: false after replying WRONGTYPE; *hash is null for
+// a missing key.
 bool ReadHash(CommandContext& ctx, std::string_view key, HashValue** hash) {
-  Entry e = LookupRead(ctx, ctx.Key(key));
-  *hash = nullptr;
-  if (!e) return true;
-  if (e.type() != ValueType::kHash) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *hash = storage::ObjectAs<HashValue>(e);
-  return true;
+  return LookupTyped(ctx, ctx.Key(key), true, ValueType::kHash, hash);
 }
-
-// lookupKeyWrite + checkType: false after replying WRONGTYPE; *hash is null for a missing key.
 bool WriteHash(CommandContext& ctx, const KeyRef& k, HashValue** hash) {
-  Entry e = LookupWrite(ctx, k);
-  *hash = nullptr;
-  if (!e) return true;
-  if (e.type() != ValueType::kHash) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *hash = storage::ObjectAs<HashValue>(e);
-  return true;
+  return LookupTyped(ctx, k, false, ValueType::kHash, hash);
 }
 
 // hashTypeLookupWriteOrCreate: the hash at k, created empty when missing; null after
@@ -166,21 +128,8 @@ void HdelCommand(CommandContext& ctx) {
   HashValue* hash;
   if (!WriteHash(ctx, k, &hash)) return;
   if (hash == nullptr) return ctx.reply.Integer(0);
-  int64_t deleted = 0;
-  bool removed = false;
-  for (size_t i = 2; i < ctx.args.size(); ++i) {
-    if (!hash->Delete(ctx.args[i])) continue;
-    ++deleted;
-    if (hash->size() == 0) {
-      k.shard->Erase(k.key, k.hash, ctx.now_ms);  // Redis never keeps an empty hash
-      removed = true;
-      break;
-    }
-  }
-  if (deleted > 0) k.shard->Touch(k.key);
-  if (deleted > 0) ctx.Notify(kNotifyHash, "hdel", k.key);
-  if (removed) ctx.Notify(kNotifyGeneric, "del", k.key);
-  ctx.reply.Integer(deleted);
+  RemoveMembersAndReply(ctx, k, hash, kNotifyHash, "hdel",
+                        [hash](std::string_view field) { return hash->Delete(field); });
 }
 
 void HlenCommand(CommandContext& ctx) {
@@ -363,20 +312,8 @@ void HrandfieldCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
   if (args.size() >= 3) {
     int64_t l;
-    if (!protocol::StringToInt64(args[2], &l)) return ctx.Error(errors::kNotInteger);
-    if (l == INT64_MIN) {
-      return ctx.Error("ERR value is out of range, value must between -9223372036854775807 and "
-                       "9223372036854775807");
-    }
-    bool withvalues = false;
-    if (args.size() > 4 || (args.size() == 4 && !IsOption(args[3], "withvalues"))) {
-      return ctx.Error(errors::kSyntax);
-    }
-    if (args.size() == 4) {
-      withvalues = true;
-      // The reply would hold 2 * |count| elements.
-      if (l < -(INT64_MAX / 2) || l > INT64_MAX / 2) return ctx.Error("ERR value is out of range");
-    }
+    bool withvalues;
+    if (!ParseRandomCount(ctx, "withvalues", &l, &withvalues)) return;
     return HrandfieldWithCount(ctx, l, withvalues);
   }
   HashValue* hash;
@@ -392,26 +329,13 @@ void HrandfieldCommand(CommandContext& ctx) {
 // with cursor 0; a hashtable's cursor is a position in the table's hash order (see
 // CompactTable::Scan), which stays valid however the table grows or shrinks between calls.
 void HscanCommand(CommandContext& ctx) {
-  const auto& args = ctx.args;
-  uint64_t cursor;
-  if (!keycmd::ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
   HashValue* hash;
-  if (!ReadHash(ctx, args[1], &hash)) return;
-  if (hash == nullptr) {
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk("0");
-    return ctx.reply.EmptyArray();
-  }
+  uint64_t cursor;
   keycmd::ScanOptions options;
-  if (!keycmd::ParseScanOptions(ctx, 3, &options)) return;
-  int64_t count = options.count;
-  std::string_view pattern = options.pattern;
-  bool use_pattern = options.use_pattern;
-  // CompactTable::Scan walks up to 10 * count slots: keep that from overflowing.
-  size_t want = static_cast<size_t>(std::min<int64_t>(count, INT64_MAX / 16));
+  if (!BeginCollectionScan(ctx, ValueType::kHash, &hash, &cursor, &options)) return;
   std::vector<std::string> out;
-  uint64_t next = hash->Scan(cursor, want, [&](std::string_view f, std::string_view v) {
-    if (use_pattern && !storage::GlobMatch(pattern, f)) return;
+  uint64_t next = hash->Scan(cursor, options.Want(), [&](std::string_view f, std::string_view v) {
+    if (options.use_pattern && !storage::GlobMatch(options.pattern, f)) return;
     out.emplace_back(f);
     out.emplace_back(v);
   });

@@ -16,6 +16,7 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
+#include "server/commands/lookup.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 #include "storage/value.h"
@@ -23,60 +24,10 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 using storage::ValueType;
 
 constexpr std::string_view kSameObject = "ERR source and destination objects are the same";
-
-// The lookup Redis's lookupKeyRead does: lazy expiry, hit/miss statistics, LRU refresh.
-Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) {
-    ctx.Hit();
-    storage::StampAccess(e, ctx.now_ms);
-  } else {
-    ctx.Miss(k.key);
-  }
-  return e;
-}
-
-// lookupKeyWrite: lazy expiry and LRU refresh, no statistics.
-Entry LookupWrite(CommandContext& ctx, const KeyRef& k) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) storage::StampAccess(e, ctx.now_ms);
-  return e;
-}
-
-// lookupKeyReadWithFlags(LOOKUP_NOTOUCH): statistics but no LRU refresh.
-Entry LookupNoTouch(CommandContext& ctx, const KeyRef& k) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) {
-    ctx.Hit();
-  } else {
-    ctx.Miss(k.key);
-  }
-  return e;
-}
-
-// Parses a database index as getIntFromObjectOrReply + selectDb do; replies on error.
-bool ParseDbIndex(CommandContext& ctx, std::string_view arg, int* db) {
-  int64_t v;
-  if (!protocol::StringToInt64(arg, &v)) {
-    ctx.Error(errors::kNotInteger);
-    return false;
-  }
-  if (v < INT_MIN || v > INT_MAX) {
-    ctx.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
-    return false;
-  }
-  if (v < 0 || v >= ctx.server.keyspace.database_count()) {
-    ctx.Error(errors::kDbIndexOutOfRange);
-    return false;
-  }
-  *db = static_cast<int>(v);
-  return true;
-}
 
 // Looks the destination up as lookupKeyWrite does (deleting it if expired, no statistics).
 // That may erase an entry in the source's shard, after which *e (the source, which stays live)
@@ -150,14 +101,17 @@ void DelCommand(CommandContext& ctx) {
 }
 void UnlinkCommand(CommandContext& ctx) { DeleteKeys(ctx, true); }
 
-void ExistsCommand(CommandContext& ctx) {
+// EXISTS and TOUCH: how many of the keys exist, each argument looked up with `lookup` (a key
+// named twice counts twice).
+void CountExisting(CommandContext& ctx, Entry (*lookup)(CommandContext&, const KeyRef&)) {
   int64_t count = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
-    KeyRef k = ctx.Key(ctx.args[i]);
-    if (LookupNoTouch(ctx, k)) ++count;
+    if (lookup(ctx, ctx.Key(ctx.args[i]))) ++count;
   }
   ctx.reply.Integer(count);
 }
+
+void ExistsCommand(CommandContext& ctx) { CountExisting(ctx, LookupNoTouch); }
 
 void TypeCommand(CommandContext& ctx) {
   KeyRef k = ctx.Key(ctx.args[1]);
@@ -165,14 +119,7 @@ void TypeCommand(CommandContext& ctx) {
   ctx.reply.SimpleString(e ? keycmd::TypeName(e.type()) : "none");
 }
 
-void TouchCommand(CommandContext& ctx) {
-  int64_t touched = 0;
-  for (size_t i = 1; i < ctx.args.size(); ++i) {
-    KeyRef k = ctx.Key(ctx.args[i]);
-    if (LookupRead(ctx, k)) ++touched;
-  }
-  ctx.reply.Integer(touched);
-}
+void TouchCommand(CommandContext& ctx) { CountExisting(ctx, LookupRead); }
 
 // RENAME and RENAMENX. The dispatcher holds both keys' shards (they are key positions 1 and 2).
 void RenameGeneric(CommandContext& ctx, bool nx) {
@@ -218,7 +165,7 @@ void CopyCommand(CommandContext& ctx) {
     if (IsOption(ctx.args[j], "replace")) {
       replace = true;
     } else if (IsOption(ctx.args[j], "db") && additional >= 1) {
-      if (!ParseDbIndex(ctx, ctx.args[j + 1], &dst_db)) return;
+      if (!keycmd::ParseDbIndex(ctx, ctx.args[j + 1], &dst_db)) return;
       ++j;
     } else {
       return ctx.Error(errors::kSyntax);
@@ -245,7 +192,7 @@ void CopyCommand(CommandContext& ctx) {
 // MOVE key db. Runs exclusively (kExclusive), as it touches two databases.
 void MoveCommand(CommandContext& ctx) {
   int dst_db;
-  if (!ParseDbIndex(ctx, ctx.args[2], &dst_db)) return;
+  if (!keycmd::ParseDbIndex(ctx, ctx.args[2], &dst_db)) return;
   if (dst_db == ctx.client.db) return ctx.Error(kSameObject);
   KeyRef src = ctx.Key(ctx.args[1]);
   Entry e = LookupWrite(ctx, src);

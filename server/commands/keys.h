@@ -1,8 +1,10 @@
 // Pieces shared by the generic key command files: keys.cc (DEL, RENAME, COPY, OBJECT, ...),
-// expire.cc (EXPIRE, TTL, PERSIST, ...) and scan.cc (KEYS, SCAN, RANDOMKEY).
+// expire.cc (EXPIRE, TTL, PERSIST, ...) and scan.cc (KEYS, SCAN, RANDOMKEY); also SELECT's
+// database index and the cursor and options of the collections' HSCAN, SSCAN and ZSCAN.
 #ifndef STASH_SERVER_COMMANDS_KEYS_H_
 #define STASH_SERVER_COMMANDS_KEYS_H_
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
@@ -12,6 +14,7 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
+#include "server/commands/option.h"
 #include "server/command_table.h"
 #include "server/errors.h"
 #include "storage/glob.h"
@@ -42,44 +45,23 @@ inline const char* TypeName(storage::ValueType type) {
   return "unknown";
 }
 
-// strcasecmp() == 0, as Redis compares option names.
-inline bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
+// A database index as SELECT, MOVE and COPY ... DB parse it (getIntFromObjectOrReply, then
+// selectDb's range check): replies the error and returns false on bad input.
+inline bool ParseDbIndex(CommandContext& ctx, std::string_view arg, int* db) {
+  int64_t v;
+  if (!protocol::StringToInt64(arg, &v)) {
+    ctx.Error(errors::kNotInteger);
+    return false;
   }
-  return true;
-}
-
-// What C string functions see of an argument: Redis formats some errors with "%s" and compares
-// option names with strcasecmp, both of which stop at the first NUL byte.
-inline std::string_view UpToNul(std::string_view s) { return s.substr(0, s.find('\0')); }
-
-// Whether an argument names an option, as !strcasecmp(argv[j]->ptr, name) decides it.
-inline bool IsOption(std::string_view arg, std::string_view name) {
-  return EqualsNoCase(UpToNul(arg), name);
-}
-
-// The optional "COUNT n" that ends LMPOP, BLMPOP, ZMPOP and BZMPOP, from args[from] on: *count
-// is 1 when absent. Replies Redis's error and returns false otherwise.
-inline bool ParseMpopCount(CommandContext& ctx, size_t from, int64_t* count) {
-  const auto& args = ctx.args;
-  *count = -1;
-  for (size_t j = from; j < args.size(); ++j) {
-    if (*count == -1 && IsOption(args[j], "count") && j + 1 < args.size()) {
-      ++j;
-      if (!protocol::StringToInt64(args[j], count) || *count < 1) {
-        ctx.Error("ERR count should be greater than 0");
-        return false;
-      }
-    } else {
-      ctx.Error(errors::kSyntax);
-      return false;
-    }
+  if (v < INT32_MIN || v > INT32_MAX) {
+    ctx.Error(errors::kOutOfIntRange);
+    return false;
   }
-  if (*count == -1) *count = 1;
+  if (v < 0 || v >= ctx.server.keyspace.database_count()) {
+    ctx.Error(errors::kDbIndexOutOfRange);
+    return false;
+  }
+  *db = static_cast<int>(v);
   return true;
 }
 
@@ -87,7 +69,7 @@ inline bool ParseMpopCount(CommandContext& ctx, size_t from, int64_t* count) {
 // the whole argument (up to a NUL byte, like any C string function), so "+5", "-1" (which
 // wraps) and "" (zero) are accepted, but not a leading space, trailing garbage or overflow.
 inline bool ParseScanCursor(std::string_view arg, uint64_t* cursor) {
-  std::string text(UpToNul(arg));
+  std::string text(CStr(arg));
   if (!text.empty() && isspace(static_cast<unsigned char>(text[0]))) return false;
   errno = 0;
   char* end;
@@ -103,6 +85,10 @@ struct ScanOptions {
   int64_t count = 10;
   std::string_view pattern;
   bool use_pattern = false;  // false for a missing or match-everything pattern
+
+  // COUNT as the number of elements a collection scan aims at, capped so that the ten times
+  // as many slots it may visit (see CompactTable::Scan) cannot overflow.
+  size_t Want() const { return static_cast<size_t>(std::min<int64_t>(count, INT64_MAX / 16)); }
 };
 inline bool ParseScanOptions(CommandContext& ctx, size_t first, ScanOptions* out) {
   const auto& args = ctx.args;

@@ -13,6 +13,8 @@
 #include "protocol/numbers.h"
 #include "server/command_context.h"
 #include "server/commands/keys.h"
+#include "server/commands/lookup.h"
+#include "server/commands/pop_args.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 #include "storage/types/list_value.h"
@@ -20,7 +22,6 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 using storage::ListValue;
 using storage::ValueType;
@@ -38,23 +39,7 @@ struct ListRef {
 // lookupKeyRead/lookupKeyWrite + checkType: false after replying WRONGTYPE.
 bool FindList(CommandContext& ctx, std::string_view key, bool read, ListRef* out) {
   out->k = ctx.Key(key);
-  out->list = nullptr;
-  Entry e = out->k.shard->Find(out->k.key, out->k.hash, ctx.now_ms);
-  if (read) {
-    if (e) {
-      ctx.Hit();
-    } else {
-      ctx.Miss(out->k.key);
-    }
-  }
-  if (!e) return true;
-  storage::StampAccess(e, ctx.now_ms);
-  if (e.type() != ValueType::kList) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  out->list = storage::ObjectAs<ListValue>(e);
-  return true;
+  return LookupTyped(ctx, out->k, read, ValueType::kList, &out->list);
 }
 
 // A new empty list at r.k (Redis's createQuicklistObject + dbAdd), with the node size in force.
@@ -91,19 +76,6 @@ bool ParseLong(CommandContext& ctx, std::string_view arg, int64_t* out,
                std::string_view message = errors::kNotInteger) {
   if (!protocol::StringToInt64(arg, out)) {
     ctx.Error(message);
-    return false;
-  }
-  return true;
-}
-
-// getListPositionFromObjectOrReply: LEFT or RIGHT.
-bool ParseEnd(CommandContext& ctx, std::string_view arg, End* out) {
-  if (IsOption(arg, "left")) {
-    *out = End::kHead;
-  } else if (IsOption(arg, "right")) {
-    *out = End::kTail;
-  } else {
-    ctx.Error(errors::kSyntax);
     return false;
   }
   return true;
@@ -237,7 +209,9 @@ void MoveGeneric(CommandContext& ctx, End from, End to) {
 
 void LmoveCommand(CommandContext& ctx) {
   End from, to;
-  if (!ParseEnd(ctx, ctx.args[3], &from) || !ParseEnd(ctx, ctx.args[4], &to)) return;
+  if (!ParseListEnd(ctx.args[3], &from) || !ParseListEnd(ctx.args[4], &to)) {
+    return ctx.Error(errors::kSyntax);
+  }
   MoveGeneric(ctx, from, to);
 }
 
@@ -245,24 +219,13 @@ void RpoplpushCommand(CommandContext& ctx) { MoveGeneric(ctx, End::kTail, End::k
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (lmpopGenericCommand + mpopGenericCommand).
 void LmpopCommand(CommandContext& ctx) {
-  constexpr std::string_view kNumkeys = "ERR numkeys should be greater than 0";
   const auto& args = ctx.args;
-  int64_t numkeys;
-  if (!ParseLong(ctx, args[1], &numkeys, kNumkeys)) return;
-  if (numkeys < 1) {
-    ctx.Error(kNumkeys);
-    return;
-  }
-  // The LEFT/RIGHT argument must follow the keys.
-  if (static_cast<uint64_t>(numkeys) >= args.size() - 2) {
-    ctx.Error(errors::kSyntax);
-    return;
-  }
-  size_t where_idx = 2 + static_cast<size_t>(numkeys);
+  size_t where_idx;
+  if (!ParseMpopKeys(ctx, 1, &where_idx)) return;
   End end;
-  if (!ParseEnd(ctx, args[where_idx], &end)) return;
+  if (!ParseListEnd(args[where_idx], &end)) return ctx.Error(errors::kSyntax);
   int64_t count;
-  if (!keycmd::ParseMpopCount(ctx, where_idx + 1, &count)) return;
+  if (!ParseMpopCount(ctx, where_idx + 1, &count)) return;
   for (size_t j = 2; j < where_idx; ++j) {
     ListRef r;
     if (!FindList(ctx, args[j], false, &r)) return;

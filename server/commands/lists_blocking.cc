@@ -8,10 +8,11 @@
 
 #include "protocol/numbers.h"
 #include "server/blocking.h"
-#include "server/commands/blocking_util.h"
-#include "server/commands/server_common.h"
 #include "server/command_context.h"
+#include "server/commands/blocking_util.h"
 #include "server/commands/keys.h"
+#include "server/commands/pop_args.h"
+#include "server/commands/server_common.h"
 #include "server/errors.h"
 #include "storage/types/list_value.h"
 
@@ -104,54 +105,14 @@ MoveResult MoveInto(storage::Database& db, const std::string& src, const std::st
   return MoveResult::kMoved;
 }
 
-// BLPOP, BRPOP and BLMPOP: keys [first, last], popping `count` from `end`.
-void BlockingPop(CommandContext& ctx, size_t first, size_t last, End end, int64_t count,
-                 bool multi, int64_t deadline_ms) {
-  PopOrBlock(ctx, first, last, ValueType::kList, deadline_ms,
-             [end, count, multi](storage::Database& db, const std::string& key, int64_t now,
-                                 protocol::ReplyBuilder& reply, const EventTarget& events) {
-               return PopInto(db, key, end, count, multi, now, reply, events);
-             });
-}
-
 void BlpopCommand(CommandContext& ctx) {
-  int64_t deadline;
-  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &deadline)) return;
-  BlockingPop(ctx, 1, ctx.args.size() - 2, End::kHead, 1, false, deadline);
+  BlockingPopOne(ctx, ValueType::kList, End::kHead, PopInto);
 }
-
 void BrpopCommand(CommandContext& ctx) {
-  int64_t deadline;
-  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &deadline)) return;
-  BlockingPop(ctx, 1, ctx.args.size() - 2, End::kTail, 1, false, deadline);
+  BlockingPopOne(ctx, ValueType::kList, End::kTail, PopInto);
 }
-
-bool ParseEnd(std::string_view arg, End* end) {
-  if (IsOption(arg, "left")) {
-    *end = End::kHead;
-  } else if (IsOption(arg, "right")) {
-    *end = End::kTail;
-  } else {
-    return false;
-  }
-  return true;
-}
-
 void BlmpopCommand(CommandContext& ctx) {
-  const auto& args = ctx.args;
-  int64_t deadline;
-  if (!ParseBlockingTimeout(ctx, args[1], &deadline)) return;
-  int64_t numkeys;
-  if (!protocol::StringToInt64(args[2], &numkeys) || numkeys < 1) {
-    return ctx.Error("ERR numkeys should be greater than 0");
-  }
-  if (numkeys > static_cast<int64_t>(args.size()) - 4) return ctx.Error(errors::kSyntax);
-  size_t where_idx = 3 + static_cast<size_t>(numkeys);
-  End end;
-  if (!ParseEnd(args[where_idx], &end)) return ctx.Error(errors::kSyntax);
-  int64_t count;
-  if (!keycmd::ParseMpopCount(ctx, where_idx + 1, &count)) return;
-  BlockingPop(ctx, 3, where_idx - 1, end, count, true, deadline);
+  BlockingMpop(ctx, ValueType::kList, ParseListEnd, PopInto);
 }
 
 void BlockingMove(CommandContext& ctx, End from, End to, std::string_view timeout_arg) {
@@ -186,7 +147,7 @@ void BrpoplpushCommand(CommandContext& ctx) {
 
 void BlmoveCommand(CommandContext& ctx) {
   End from, to;
-  if (!ParseEnd(ctx.args[3], &from) || !ParseEnd(ctx.args[4], &to)) {
+  if (!ParseListEnd(ctx.args[3], &from) || !ParseListEnd(ctx.args[4], &to)) {
     return ctx.Error(errors::kSyntax);
   }
   BlockingMove(ctx, from, to, ctx.args[5]);

@@ -21,7 +21,6 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 
 void KeysCommand(CommandContext& ctx) {
@@ -79,7 +78,7 @@ void ScanCommand(CommandContext& ctx) {
       use_pattern = !storage::GlobMatchesAll(pattern);
     } else if (IsOption(args[i], "type") && has_value) {
       // Compared with strcasecmp, so an unknown type is no error: it just matches nothing.
-      type_name = keycmd::UpToNul(args[i + 1]);
+      type_name = CStr(args[i + 1]);
       use_type = true;
     } else {
       return ctx.Error(errors::kSyntax);
@@ -118,7 +117,7 @@ void ScanCommand(CommandContext& ctx) {
           ctx.Hit();
         }
         const char* type = c.expired ? "none" : keycmd::TypeName(c.type);
-        if (!keycmd::EqualsNoCase(type_name, type)) continue;
+        if (!EqualsNoCase(type_name, type)) continue;
       } else if (c.expired) {
         continue;
       }

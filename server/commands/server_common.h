@@ -9,26 +9,13 @@
 #include <string_view>
 
 #include "server/command_context.h"
+#include "server/commands/option.h"
 
 namespace stash::server {
 
 // The Redis version Stash answers as (HELLO, INFO): client libraries switch features on it.
 inline constexpr std::string_view kRedisVersion = "7.0.15";
 inline constexpr std::string_view kStashVersion = "0.1.0";
-
-// What C string functions see of an argument: Redis formats errors with "%s" and compares
-// options with strcasecmp, both of which stop at the first NUL byte.
-inline std::string_view CStr(std::string_view s) { return s.substr(0, s.find('\0')); }
-
-// !strcasecmp(arg, name) on the argument's C string. `name` is lower case.
-inline bool IsOption(std::string_view arg, std::string_view name) {
-  arg = CStr(arg);
-  if (arg.size() != name.size()) return false;
-  for (size_t i = 0; i < arg.size(); ++i) {
-    if (tolower(static_cast<unsigned char>(arg[i])) != name[i]) return false;
-  }
-  return true;
-}
 
 inline std::string Lowercase(std::string_view s) {
   std::string out(s);

@@ -20,7 +20,9 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
+#include "server/commands/collection_util.h"
 #include "server/commands/keys.h"
+#include "server/commands/lookup.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 #include "storage/glob.h"
@@ -29,40 +31,14 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::Entry;
 using storage::SetValue;
 using storage::ValueType;
 
-constexpr std::string_view kRangeError =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
-
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
-
 // lookupKeyRead (counts a hit or a miss) or lookupKeyWrite, both refreshing the LRU clock, then
 // checkType: false after replying WRONGTYPE; *set is null for a missing key.
 bool LookupSet(CommandContext& ctx, const KeyRef& k, bool read, SetValue** set) {
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  *set = nullptr;
-  if (read) {
-    if (e) {
-      ctx.Hit();
-    } else {
-      ctx.Miss(k.key);
-    }
-  }
-  if (!e) return true;
-  storage::StampAccess(e, ctx.now_ms);
-  if (e.type() != ValueType::kSet) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *set = storage::ObjectAs<SetValue>(e);
-  return true;
+  return LookupTyped(ctx, k, read, ValueType::kSet, set);
 }
 
 uint64_t MaxIntset(CommandContext& ctx) {
@@ -118,21 +94,8 @@ void SremCommand(CommandContext& ctx) {
   SetValue* set;
   if (!LookupSet(ctx, k, false, &set)) return;
   if (set == nullptr) return ctx.reply.Integer(0);
-  int64_t removed = 0;
-  bool deleted = false;
-  for (size_t i = 2; i < ctx.args.size(); ++i) {
-    if (!set->Remove(ctx.args[i])) continue;
-    ++removed;
-    if (set->size() == 0) {
-      k.shard->Erase(k.key, k.hash, ctx.now_ms);  // Redis never keeps an empty set
-      deleted = true;
-      break;
-    }
-  }
-  if (removed > 0) k.shard->Touch(k.key);
-  if (removed > 0) ctx.Notify(kNotifySet, "srem", k.key);
-  if (deleted) ctx.Notify(kNotifyGeneric, "del", k.key);
-  ctx.reply.Integer(removed);
+  RemoveMembersAndReply(ctx, k, set, kNotifySet, "srem",
+                        [set](std::string_view member) { return set->Remove(member); });
 }
 
 void SismemberCommand(CommandContext& ctx) {
@@ -231,7 +194,7 @@ constexpr uint64_t kSrandmemberSubStrategyMul = 3;
 void SrandmemberWithCount(CommandContext& ctx) {
   int64_t l;
   if (!protocol::StringToInt64(ctx.args[2], &l)) return ctx.Error(errors::kNotInteger);
-  if (l == INT64_MIN) return ctx.Error(kRangeError);
+  if (l == INT64_MIN) return ctx.Error(errors::kOutOfLongRange);
   SetValue* set;
   if (!LookupSet(ctx, ctx.Key(ctx.args[1]), true, &set)) return;
   if (set == nullptr || l == 0) return ctx.reply.EmptyArray();
@@ -281,20 +244,15 @@ void SmoveCommand(CommandContext& ctx) {
   std::string_view member = ctx.args[3];
   // Both keys are looked up before either type is checked, and a missing source replies 0
   // even when the destination has the wrong type, as in Redis.
-  Entry src_entry = src.shard->Find(src.key, src.hash, ctx.now_ms);
-  if (src_entry) storage::StampAccess(src_entry, ctx.now_ms);
-  SetValue* src_set = src_entry && src_entry.type() == ValueType::kSet
-                          ? storage::ObjectAs<SetValue>(src_entry)
-                          : nullptr;
-  bool src_wrong = src_entry && src_entry.type() != ValueType::kSet;
-  Entry dst_entry = dst.shard->Find(dst.key, dst.hash, ctx.now_ms);
-  if (dst_entry) storage::StampAccess(dst_entry, ctx.now_ms);
-  SetValue* dst_set = dst_entry && dst_entry.type() == ValueType::kSet
-                          ? storage::ObjectAs<SetValue>(dst_entry)
-                          : nullptr;
-  bool dst_wrong = dst_entry && dst_entry.type() != ValueType::kSet;
+  Entry src_entry = LookupWrite(ctx, src);
+  Entry dst_entry = LookupWrite(ctx, dst);
   if (!src_entry) return ctx.reply.Integer(0);
-  if (src_wrong || dst_wrong) return ctx.Error(errors::kWrongType);
+  auto set_or_missing = [](Entry e) { return !e || e.type() == ValueType::kSet; };
+  if (!set_or_missing(src_entry) || !set_or_missing(dst_entry)) {
+    return ctx.Error(errors::kWrongType);
+  }
+  SetValue* src_set = storage::ObjectAs<SetValue>(src_entry);
+  SetValue* dst_set = dst_entry ? storage::ObjectAs<SetValue>(dst_entry) : nullptr;
   if (src.key == dst.key) return ctx.reply.Integer(src_set->Contains(member) ? 1 : 0);
   if (!src_set->Remove(member)) return ctx.reply.Integer(0);
   bool src_deleted = src_set->size() == 0;
@@ -472,25 +430,13 @@ void SintercardCommand(CommandContext& ctx) {
 // be a set, as in Redis. An intset comes back whole with cursor 0; a hashtable's cursor is a
 // position in its hash order (see CompactTable::Scan), valid across resizes.
 void SscanCommand(CommandContext& ctx) {
-  const auto& args = ctx.args;
-  uint64_t cursor;
-  if (!keycmd::ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
   SetValue* set;
-  if (!LookupSet(ctx, ctx.Key(args[1]), true, &set)) return;
-  if (set == nullptr) {
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk("0");
-    return ctx.reply.EmptyArray();
-  }
+  uint64_t cursor;
   keycmd::ScanOptions options;
-  if (!keycmd::ParseScanOptions(ctx, 3, &options)) return;
-  int64_t count = options.count;
-  std::string_view pattern = options.pattern;
-  bool use_pattern = options.use_pattern;
-  size_t want = static_cast<size_t>(std::min<int64_t>(count, INT64_MAX / 16));
+  if (!BeginCollectionScan(ctx, ValueType::kSet, &set, &cursor, &options)) return;
   std::vector<std::string> out;
-  uint64_t next = set->Scan(cursor, want, [&](std::string_view m) {
-    if (!use_pattern || storage::GlobMatch(pattern, m)) out.emplace_back(m);
+  uint64_t next = set->Scan(cursor, options.Want(), [&](std::string_view m) {
+    if (!options.use_pattern || storage::GlobMatch(options.pattern, m)) out.emplace_back(m);
   });
   ctx.reply.ArrayHeader(2);
   ctx.reply.Bulk(std::to_string(next));

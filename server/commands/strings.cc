@@ -11,6 +11,8 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
+#include "server/commands/lookup.h"
+#include "server/commands/option.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 
@@ -23,31 +25,9 @@ namespace {
 using storage::Entry;
 using storage::ValueType;
 
-// Compares an option as Redis does with strcasecmp/opt[n] == '\0' on the argument's C string:
-// an argument is read only up to its first NUL byte.
-bool OptionIs(std::string_view opt, std::string_view name) {
-  opt = opt.substr(0, opt.find('\0'));
-  if (opt.size() != name.size()) return false;
-  for (size_t i = 0; i < opt.size(); ++i) {
-    if (tolower(static_cast<unsigned char>(opt[i])) != name[i]) return false;
-  }
-  return true;
-}
-
-// Looks up a key for reading, counting a hit or a miss as Redis's lookupKeyRead does.
 // Refreshes the key's LRU clock (OBJECT IDLETIME, eviction), as Redis's lookups and writes do.
 Entry Stamp(CommandContext& ctx, Entry e) {
   if (e) storage::StampAccess(e, ctx.now_ms);
-  return e;
-}
-
-Entry LookupRead(CommandContext& ctx, const KeyRef& k) {
-  Entry e = Stamp(ctx, k.shard->Find(k.key, k.hash, ctx.now_ms));
-  if (e) {
-    ctx.Hit();
-  } else {
-    ctx.Miss(k.key);
-  }
   return e;
 }
 
@@ -117,29 +97,29 @@ bool ParseExtendedArgs(CommandContext& ctx, size_t first, ExtendedFor kind, unsi
     std::string_view opt = args[j];
     bool has_next = j + 1 < args.size();
     unsigned f = *flags;
-    if (OptionIs(opt, "nx") && !(f & kSetXx) && set) {
+    if (IsOption(opt, "nx") && !(f & kSetXx) && set) {
       *flags |= kSetNx;
-    } else if (OptionIs(opt, "xx") && !(f & kSetNx) && set) {
+    } else if (IsOption(opt, "xx") && !(f & kSetNx) && set) {
       *flags |= kSetXx;
-    } else if (OptionIs(opt, "get") && set) {
+    } else if (IsOption(opt, "get") && set) {
       *flags |= kSetGet;
-    } else if (OptionIs(opt, "keepttl") && !(f & kSetPersist) && !(f & kAnyExpire) && set) {
+    } else if (IsOption(opt, "keepttl") && !(f & kSetPersist) && !(f & kAnyExpire) && set) {
       *flags |= kSetKeepTtl;
-    } else if (OptionIs(opt, "persist") && !set && !(f & kAnyExpire) && !(f & kSetKeepTtl)) {
+    } else if (IsOption(opt, "persist") && !set && !(f & kAnyExpire) && !(f & kSetKeepTtl)) {
       *flags |= kSetPersist;
-    } else if (OptionIs(opt, "ex") && has_next &&
+    } else if (IsOption(opt, "ex") && has_next &&
                !(f & (kSetKeepTtl | kSetPersist | kSetExAt | kSetPx | kSetPxAt))) {
       *flags |= kSetEx;
       *expire_arg = args[++j];
-    } else if (OptionIs(opt, "px") && has_next &&
+    } else if (IsOption(opt, "px") && has_next &&
                !(f & (kSetKeepTtl | kSetPersist | kSetEx | kSetExAt | kSetPxAt))) {
       *flags |= kSetPx;
       *expire_arg = args[++j];
-    } else if (OptionIs(opt, "exat") && has_next &&
+    } else if (IsOption(opt, "exat") && has_next &&
                !(f & (kSetKeepTtl | kSetPersist | kSetEx | kSetPx | kSetPxAt))) {
       *flags |= kSetExAt;
       *expire_arg = args[++j];
-    } else if (OptionIs(opt, "pxat") && has_next &&
+    } else if (IsOption(opt, "pxat") && has_next &&
                !(f & (kSetKeepTtl | kSetPersist | kSetEx | kSetExAt | kSetPx))) {
       *flags |= kSetPxAt;
       *expire_arg = args[++j];

@@ -8,6 +8,8 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
+#include "server/commands/lookup.h"
+#include "server/commands/option.h"
 #include "server/errors.h"
 
 namespace stash::server {
@@ -15,27 +17,6 @@ namespace {
 
 using storage::Entry;
 using storage::ValueType;
-
-// strcasecmp on the argument's C string, as Redis compares options (stops at a NUL byte).
-bool OptionIs(std::string_view opt, std::string_view name) {
-  opt = opt.substr(0, opt.find('\0'));
-  if (opt.size() != name.size()) return false;
-  for (size_t i = 0; i < opt.size(); ++i) {
-    if (tolower(static_cast<unsigned char>(opt[i])) != name[i]) return false;
-  }
-  return true;
-}
-
-Entry LookupRead(CommandContext& ctx, std::string_view key) {
-  KeyRef k = ctx.Key(key);
-  Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  if (e) {
-    ctx.Hit();
-  } else {
-    ctx.Miss(k.key);
-  }
-  return e;
-}
 
 // Replies with the ranges of one match, as Redis emits them in the IDX form.
 void ReplyRange(CommandContext& ctx, uint32_t a_start, uint32_t a_end, uint32_t b_start,
@@ -53,8 +34,8 @@ void ReplyRange(CommandContext& ctx, uint32_t a_start, uint32_t a_end, uint32_t 
 // Both keys are looked up (and counted) before the type check and before the options are
 // parsed; missing keys are empty strings.
 void LcsCommand(CommandContext& ctx) {
-  Entry ea = LookupRead(ctx, ctx.args[1]);
-  Entry eb = LookupRead(ctx, ctx.args[2]);
+  Entry ea = LookupNoTouch(ctx, ctx.Key(ctx.args[1]));
+  Entry eb = LookupNoTouch(ctx, ctx.Key(ctx.args[2]));
   if ((ea && ea.type() != ValueType::kString) || (eb && eb.type() != ValueType::kString)) {
     ctx.Error("ERR The specified keys must contain string values");
     return;
@@ -67,13 +48,13 @@ void LcsCommand(CommandContext& ctx) {
   for (size_t j = 3; j < ctx.args.size(); ++j) {
     std::string_view opt = ctx.args[j];
     bool more_args = j + 1 < ctx.args.size();
-    if (OptionIs(opt, "idx")) {
+    if (IsOption(opt, "idx")) {
       get_idx = true;
-    } else if (OptionIs(opt, "len")) {
+    } else if (IsOption(opt, "len")) {
       get_len = true;
-    } else if (OptionIs(opt, "withmatchlen")) {
+    } else if (IsOption(opt, "withmatchlen")) {
       with_match_len = true;
-    } else if (OptionIs(opt, "minmatchlen") && more_args) {
+    } else if (IsOption(opt, "minmatchlen") && more_args) {
       if (!protocol::StringToInt64(ctx.args[j + 1], &min_match_len)) {
         ctx.Error(errors::kNotInteger);
         return;

@@ -22,7 +22,10 @@
 #include <vector>
 
 #include "protocol/numbers.h"
+#include "server/commands/collection_util.h"
 #include "server/commands/keys.h"
+#include "server/commands/lookup.h"
+#include "server/commands/pop_args.h"
 #include "server/errors.h"
 #include "storage/access_policy.h"
 #include "storage/glob.h"
@@ -37,23 +40,7 @@ storage::ZSetLimits Limits(CommandContext& ctx) {
 }
 
 bool Lookup(CommandContext& ctx, const KeyRef& k, bool read, ZSetValue** z) {
-  storage::Entry e = k.shard->Find(k.key, k.hash, ctx.now_ms);
-  *z = nullptr;
-  if (read) {
-    if (e) {
-      ctx.Hit();
-    } else {
-      ctx.Miss(k.key);
-    }
-  }
-  if (!e) return true;
-  storage::StampAccess(e, ctx.now_ms);
-  if (e.type() != storage::ValueType::kZSet) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *z = storage::ObjectAs<ZSetValue>(e);
-  return true;
+  return LookupTyped(ctx, k, read, storage::ValueType::kZSet, z);
 }
 
 void Store(CommandContext& ctx, const KeyRef& k, std::unique_ptr<ZSetValue> z) {
@@ -105,15 +92,9 @@ void PopAndReply(storage::Shard* shard, std::string_view key, uint64_t hash, ZSe
 
 namespace {
 
-using keycmd::IsOption;
 using storage::ZSetValue;
 using zsetcmd::ElementReply;
 using zsetcmd::Lookup;
-
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
 
 // ---- ZADD / ZINCRBY ------------------------------------------------------------------------
 
@@ -215,19 +196,8 @@ void ZremCommand(CommandContext& ctx) {
   ZSetValue* z;
   if (!Lookup(ctx, k, false, &z)) return;
   if (z == nullptr) return ctx.reply.Integer(0);
-  int64_t deleted = 0;
-  for (size_t j = 2; j < ctx.args.size(); ++j) {
-    if (z->Remove(ctx.args[j])) ++deleted;
-    if (z->size() == 0) {
-      k.shard->Erase(k.key, k.hash, ctx.now_ms);
-      ctx.Notify(kNotifyZset, "zrem", k.key);
-      ctx.Notify(kNotifyGeneric, "del", k.key);
-      return ctx.reply.Integer(deleted);
-    }
-  }
-  if (deleted > 0) k.shard->Touch(k.key);
-  if (deleted > 0) ctx.Notify(kNotifyZset, "zrem", k.key);
-  ctx.reply.Integer(deleted);
+  RemoveMembersAndReply(ctx, k, z, kNotifyZset, "zrem",
+                        [z](std::string_view member) { return z->Remove(member); });
 }
 
 void ZcardCommand(CommandContext& ctx) {
@@ -319,22 +289,12 @@ void ZpopmaxCommand(CommandContext& ctx) { ZpopMinMax(ctx, true); }
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 void ZmpopCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
-  int64_t numkeys;
-  if (!protocol::StringToInt64(args[1], &numkeys) || numkeys < 1) {
-    return ctx.Error("ERR numkeys should be greater than 0");
-  }
-  if (numkeys >= static_cast<int64_t>(args.size()) - 2) return ctx.Error(errors::kSyntax);
-  size_t where_idx = 2 + static_cast<size_t>(numkeys);
+  size_t where_idx;
+  if (!ParseMpopKeys(ctx, 1, &where_idx)) return;
   bool max;
-  if (IsOption(args[where_idx], "min")) {
-    max = false;
-  } else if (IsOption(args[where_idx], "max")) {
-    max = true;
-  } else {
-    return ctx.Error(errors::kSyntax);
-  }
+  if (!ParseMinMax(args[where_idx], &max)) return ctx.Error(errors::kSyntax);
   int64_t count;
-  if (!keycmd::ParseMpopCount(ctx, where_idx + 1, &count)) return;
+  if (!ParseMpopCount(ctx, where_idx + 1, &count)) return;
   std::vector<std::string_view> keys(args.begin() + 2, args.begin() + where_idx);
   ZpopGeneric(ctx, keys, max, count, true, true, true);
 }
@@ -412,20 +372,8 @@ void ZrandmemberCommand(CommandContext& ctx) {
   const auto& args = ctx.args;
   if (args.size() >= 3) {
     int64_t l;
-    if (!protocol::StringToInt64(args[2], &l)) return ctx.Error(errors::kNotInteger);
-    if (l < -LONG_MAX) {
-      return ctx.Error(
-          "ERR value is out of range, value must between -9223372036854775807 and "
-          "9223372036854775807");
-    }
-    bool withscores = false;
-    if (args.size() > 4 || (args.size() == 4 && !IsOption(args[3], "withscores"))) {
-      return ctx.Error(errors::kSyntax);
-    }
-    if (args.size() == 4) {
-      withscores = true;
-      if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) return ctx.Error("ERR value is out of range");
-    }
+    bool withscores;
+    if (!ParseRandomCount(ctx, "withscores", &l, &withscores)) return;
     return ZrandmemberWithCount(ctx, l, withscores);
   }
   ZSetValue* z;
@@ -437,26 +385,15 @@ void ZrandmemberCommand(CommandContext& ctx) {
 // ---- ZSCAN ---------------------------------------------------------------------------------
 
 void ZscanCommand(CommandContext& ctx) {
-  const auto& args = ctx.args;
-  uint64_t cursor;
-  if (!keycmd::ParseScanCursor(args[2], &cursor)) return ctx.Error("ERR invalid cursor");
   ZSetValue* z;
-  if (!Lookup(ctx, ctx.Key(args[1]), true, &z)) return;
-  if (z == nullptr) {
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk("0");
-    return ctx.reply.EmptyArray();
-  }
+  uint64_t cursor;
   keycmd::ScanOptions options;
-  if (!keycmd::ParseScanOptions(ctx, 3, &options)) return;
-  int64_t count = options.count;
-  std::string_view pattern = options.pattern;
-  bool use_pattern = options.use_pattern;
+  if (!BeginCollectionScan(ctx, storage::ValueType::kZSet, &z, &cursor, &options)) return;
   // Members and scores as bulk strings. A listpack stores integral scores as integers and
   // prints them as such (1e18 is "1000000000000000000"); a skiplist prints "%.17g".
   std::vector<std::pair<std::string_view, std::string>> found;
   auto visit = [&](ZSetValue::Element e, bool listpack) {
-    if (use_pattern && !storage::GlobMatch(pattern, e.member)) return;
+    if (options.use_pattern && !storage::GlobMatch(options.pattern, e.member)) return;
     int64_t v;
     if (listpack && ZSetValue::ScoreIsListpackInteger(e.score, &v)) {
       std::string text;
@@ -472,7 +409,7 @@ void ZscanCommand(CommandContext& ctx) {
   } else {
     // Like dictScan's loop: keep going until about `count` elements or the end, visiting at
     // most ten times `count` slots.
-    const size_t want = static_cast<size_t>(std::min<int64_t>(count, INT64_MAX / 16));
+    const size_t want = options.Want();
     size_t budget = want * 10;
     next = cursor;
     do {

@@ -6,8 +6,9 @@
 
 #include "protocol/numbers.h"
 #include "server/command_context.h"
-#include "server/commands/keys.h"
 #include "server/commands/blocking_util.h"
+#include "server/commands/keys.h"
+#include "server/commands/pop_args.h"
 #include "server/commands/server_common.h"
 #include "server/errors.h"
 #include "storage/types/zset_value.h"
@@ -55,48 +56,10 @@ bool PopInto(storage::Database& db, const std::string& key, bool max, int64_t co
   return true;
 }
 
-void BlockingZpop(CommandContext& ctx, size_t first, size_t last, bool max, int64_t count,
-                  bool multi, int64_t deadline_ms) {
-  PopOrBlock(ctx, first, last, ValueType::kZSet, deadline_ms,
-             [max, count, multi](storage::Database& db, const std::string& key, int64_t now,
-                                 protocol::ReplyBuilder& reply, const EventTarget& events) {
-               return PopInto(db, key, max, count, multi, now, reply, events);
-             });
-}
-
-void BzpopminCommand(CommandContext& ctx) {
-  int64_t deadline;
-  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &deadline)) return;
-  BlockingZpop(ctx, 1, ctx.args.size() - 2, false, 1, false, deadline);
-}
-
-void BzpopmaxCommand(CommandContext& ctx) {
-  int64_t deadline;
-  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &deadline)) return;
-  BlockingZpop(ctx, 1, ctx.args.size() - 2, true, 1, false, deadline);
-}
-
+void BzpopminCommand(CommandContext& ctx) { BlockingPopOne(ctx, ValueType::kZSet, false, PopInto); }
+void BzpopmaxCommand(CommandContext& ctx) { BlockingPopOne(ctx, ValueType::kZSet, true, PopInto); }
 void BzmpopCommand(CommandContext& ctx) {
-  const auto& args = ctx.args;
-  int64_t deadline;
-  if (!ParseBlockingTimeout(ctx, args[1], &deadline)) return;
-  int64_t numkeys;
-  if (!protocol::StringToInt64(args[2], &numkeys) || numkeys < 1) {
-    return ctx.Error("ERR numkeys should be greater than 0");
-  }
-  if (numkeys > static_cast<int64_t>(args.size()) - 4) return ctx.Error(errors::kSyntax);
-  size_t where_idx = 3 + static_cast<size_t>(numkeys);
-  bool max;
-  if (IsOption(args[where_idx], "min")) {
-    max = false;
-  } else if (IsOption(args[where_idx], "max")) {
-    max = true;
-  } else {
-    return ctx.Error(errors::kSyntax);
-  }
-  int64_t count;
-  if (!keycmd::ParseMpopCount(ctx, where_idx + 1, &count)) return;
-  BlockingZpop(ctx, 3, where_idx - 1, max, count, true, deadline);
+  BlockingMpop(ctx, ValueType::kZSet, ParseMinMax, PopInto);
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ namespace {
 
 // One bound of zslParseRange: strtod over the C string (so up to a NUL byte).
 bool ParseScoreBound(std::string_view arg, double* value, bool* exclusive) {
-  std::string text(keycmd::UpToNul(arg));
+  std::string text(CStr(arg));
   const char* start = text.c_str();
   *exclusive = false;
   if (start[0] == '(') {
@@ -69,7 +69,6 @@ bool ParseLexRange(std::string_view min, std::string_view max, storage::ZLexRang
 
 namespace {
 
-using keycmd::IsOption;
 using storage::ZSetValue;
 using zsetcmd::Lookup;
 

@@ -22,7 +22,6 @@
 namespace stash::server {
 namespace {
 
-using keycmd::IsOption;
 using storage::SetValue;
 using storage::ZSetValue;
 

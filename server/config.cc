@@ -17,7 +17,6 @@
 namespace stash::server {
 
 using config_detail::Directive;
-using config_detail::EqualsNoCase;
 using config_detail::Find;
 using config_detail::FormatLocked;
 using config_detail::kImmutable;

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "server/commands/option.h"  // EqualsNoCase: strcasecmp, as for command options
 #include "server/config.h"
 
 namespace stash::server::config_detail {
@@ -84,7 +85,6 @@ bool MemToUll(const std::string& s, uint64_t* out);
 // strtoll(s, &end, 10) with Redis's `*end == '\0'` check: leading spaces and '+' are accepted,
 // and an empty string is 0.
 bool StrToLl(const std::string& s, long long* out);
-bool EqualsNoCase(std::string_view a, std::string_view b);
 std::string Lower(std::string_view s);
 // The parts joined by single spaces.
 std::string Join(const std::vector<std::string>& parts);

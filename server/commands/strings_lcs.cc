@@ -31,11 +31,11 @@ void ReplyRange(CommandContext& ctx, uint32_t a_start, uint32_t a_end, uint32_t 
   if (with_match_len) ctx.reply.Integer(a_end - a_start + 1);
 }
 
-// Both keys are looked up (and counted) before the type check and before the options are
-// parsed; missing keys are empty strings.
+// Both keys are looked up as lookupKeyRead does (counted, and their LRU/LFU refreshed) before
+// the type check and before the options are parsed; missing keys are empty strings.
 void LcsCommand(CommandContext& ctx) {
-  Entry ea = LookupNoTouch(ctx, ctx.Key(ctx.args[1]));
-  Entry eb = LookupNoTouch(ctx, ctx.Key(ctx.args[2]));
+  Entry ea = LookupRead(ctx, ctx.Key(ctx.args[1]));
+  Entry eb = LookupRead(ctx, ctx.Key(ctx.args[2]));
   if ((ea && ea.type() != ValueType::kString) || (eb && eb.type() != ValueType::kString)) {
     ctx.Error("ERR The specified keys must contain string values");
     return;

@@ -181,6 +181,7 @@ void Connection::ProcessInput() {
   // Messages this round publishes go out per subscriber in one post each, before our replies
   // are written (so a client that sees our reply finds its invalidation already on its way).
   bool now_blocked = false;
+  bool over_limit = false;
   std::vector<std::string> park;
   {
     PushBatchScope push_batch;
@@ -199,6 +200,10 @@ void Connection::ProcessInput() {
         dispatcher_.Dispatch(state_, reply_, parser_.args());
         dispatching_ = false;
         reply_.set_resp3(state_.resp3);
+        if (OutputOverLimit()) {
+          over_limit = true;
+          break;
+        }
         if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
         if (state_.retry_at_ms != 0) {
           park.assign(parser_.args().begin(), parser_.args().end());
@@ -214,6 +219,10 @@ void Connection::ProcessInput() {
       }
       in_begin_ += parser_.consumed();
     }
+  }
+  if (over_limit) {
+    CloseOverLimit();
+    return;
   }
   if (!park.empty()) {
     Park(std::move(park));
@@ -254,6 +263,10 @@ void Connection::OnUnblocked(std::string reply) {
   state_.block_deadline_ms = 0;
   block_timer_.cancel();
   out_ += reply;
+  if (OutputOverLimit()) {
+    CloseOverLimit();
+    return;
+  }
   if (!write_pending_) ProcessInput();
 }
 
@@ -282,6 +295,10 @@ void Connection::RunParked() {
     dispatching_ = false;
   }
   reply_.set_resp3(state_.resp3);
+  if (OutputOverLimit()) {
+    CloseOverLimit();
+    return;
+  }
   if (state_.info->killed.load(std::memory_order_relaxed)) state_.close_after_reply = true;
   if (state_.retry_at_ms != 0) Park(std::move(argv));
   if (!write_pending_) ProcessInput();  // else the write in flight calls it when done
@@ -291,11 +308,7 @@ void Connection::OnPush(const std::string& bytes) {
   if (closed_) return;
   out_ += bytes;
   if (OutputOverLimit()) {
-    // Redis closes a client past its output buffer limit at once, dropping what it still holds.
-    LogWarning("Client id=" + std::to_string(state_.info->id) + " addr=" + state_.info->addr +
-               " closed for overcoming of output buffer limits.");
-    out_.clear();
-    Close();
+    CloseOverLimit();
     return;
   }
   // Write once the messages already queued on this worker are appended too: a burst of
@@ -309,12 +322,14 @@ void Connection::OnPush(const std::string& bytes) {
   }
 }
 
-// client-output-buffer-limit for the pubsub class (a client with subscriptions): the hard limit
-// closes at once, the soft limit when the output stayed above it for more than its seconds.
-// Normal clients have no limit, as with Redis's default "normal 0 0 0".
+// client-output-buffer-limit of the client's class: pubsub for a client with subscriptions,
+// normal for any other (by default "normal 0 0 0": no limit). The hard limit closes at once,
+// the soft limit when the output stayed above it for more than its seconds. Checked whenever
+// output is added (after each command, each push), as Redis checks it on every reply.
 bool Connection::OutputOverLimit() {
-  if (!state_.subscribed()) return false;
-  OutputLimit limit = server_.pubsub.pubsub_limit();
+  OutputLimit limit =
+      state_.subscribed() ? server_.pubsub.pubsub_limit() : server_.pubsub.normal_limit();
+  if (limit.hard == 0 && limit.soft == 0) return false;
   size_t pending = out_.size() + writing_.size();
   if (limit.hard > 0 && pending >= limit.hard) return true;
   if (limit.soft > 0 && pending >= limit.soft) {
@@ -327,6 +342,15 @@ bool Connection::OutputOverLimit() {
   }
   soft_limit_since_ms_ = 0;
   return false;
+}
+
+void Connection::CloseOverLimit() {
+  // Redis closes such a client at once, dropping what it still holds for it: the replies of its
+  // round are not sent.
+  LogWarning("Client id=" + std::to_string(state_.info->id) + " addr=" + state_.info->addr +
+             " closed for overcoming of output buffer limits.");
+  out_.clear();
+  Close();
 }
 
 void Connection::ReleaseWriting() {

@@ -43,6 +43,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Bytes from another client's command (a Pub/Sub message, an invalidation).
   void OnPush(const std::string& bytes);
   bool OutputOverLimit();
+  // Logs and closes a client past its output buffer limit, dropping its pending output.
+  void CloseOverLimit();
 
   asio::ip::tcp::socket socket_;
   Dispatcher& dispatcher_;

@@ -214,12 +214,6 @@ int64_t PubSub::ChannelCount(ChannelScope scope) const {
   return n;
 }
 
-OutputLimit PubSub::pubsub_limit() const {
-  return {settings_->limit_hard.load(std::memory_order_relaxed),
-          settings_->limit_soft.load(std::memory_order_relaxed),
-          settings_->limit_seconds.load(std::memory_order_relaxed)};
-}
-
 void PubSub::Settings::Load(const Config& config) {
   int flags = ParseKeyspaceEventFlags(config.GetOne("notify-keyspace-events").value_or(""));
   notify_flags.store(flags < 0 ? 0 : flags);
@@ -229,10 +223,8 @@ void PubSub::Settings::Load(const Config& config) {
   uint64_t hard, soft;
   int64_t seconds;
   while (in >> cls >> hard >> soft >> seconds) {
-    if (cls != "pubsub") continue;
-    limit_hard.store(hard);
-    limit_soft.store(soft);
-    limit_seconds.store(seconds);
+    if (cls == "pubsub") pubsub_limit.Set(hard, soft, seconds);
+    if (cls == "normal") normal_limit.Set(hard, soft, seconds);
   }
 }
 

@@ -103,7 +103,10 @@ class PubSub {
   int64_t ChannelCount(ChannelScope scope) const;
 
   // Cached configuration, refreshed when CONFIG SET changes it (see WatchConfig).
-  OutputLimit pubsub_limit() const;
+  // client-output-buffer-limit of the pubsub class (clients with subscriptions) and of the
+  // normal class (every other client: Stash has no replicas).
+  OutputLimit pubsub_limit() const { return settings_->pubsub_limit.Get(); }
+  OutputLimit normal_limit() const { return settings_->normal_limit.Get(); }
   int notify_flags() const { return settings_->notify_flags.load(std::memory_order_relaxed); }
   // Reads notify-keyspace-events and client-output-buffer-limit now and after every change.
   void WatchConfig(const std::shared_ptr<Config>& config);
@@ -111,11 +114,24 @@ class PubSub {
  private:
   using Subscribers = std::unordered_map<uint64_t, std::shared_ptr<ClientInfo>>;
   // Shared with the config hook, which may outlive this object.
+  struct AtomicLimit {
+    std::atomic<uint64_t> hard{0};
+    std::atomic<uint64_t> soft{0};
+    std::atomic<int64_t> seconds{0};
+    OutputLimit Get() const {
+      return {hard.load(std::memory_order_relaxed), soft.load(std::memory_order_relaxed),
+              seconds.load(std::memory_order_relaxed)};
+    }
+    void Set(uint64_t h, uint64_t s, int64_t sec) {
+      hard.store(h);
+      soft.store(s);
+      seconds.store(sec);
+    }
+  };
   struct Settings {
     std::atomic<int> notify_flags{0};
-    std::atomic<uint64_t> limit_hard{0};
-    std::atomic<uint64_t> limit_soft{0};
-    std::atomic<int64_t> limit_seconds{0};
+    AtomicLimit pubsub_limit;
+    AtomicLimit normal_limit;
     void Load(const Config& config);
   };
 

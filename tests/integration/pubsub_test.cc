@@ -329,5 +329,30 @@ TEST_CASE("a subscriber above the soft limit for longer than its seconds is cut 
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::seconds(1));
 }
 
+TEST_CASE("a normal client whose replies pass the normal class's hard limit is closed without them") {
+  STASH_FOR_EACH_SERVER(kind);
+  Fixture f(kind);
+  CHECK(f.control().Call({"SET", "big", std::string(200 * 1024, 'x')}) == "+OK\r\n");
+  CHECK(f.control().Call({"SET", "small", "v"}) == "+OK\r\n");
+  CHECK(f.control().Call({"CONFIG", "SET", "client-output-buffer-limit", "normal 100kb 0 0"}) ==
+        "+OK\r\n");
+  // Below the limit a client is served as before.
+  RespClient modest = f.Connect();
+  CHECK(modest.Call({"GET", "small"}) == "$1\r\nv\r\n");
+  // A round of commands whose replies pass it: the client is closed, and none of its pending
+  // replies is sent.
+  RespClient greedy = f.Connect();
+  REQUIRE(greedy.SendRaw("GET big\r\nPING\r\n"));
+  std::string partial;
+  std::optional<std::string> got = greedy.ReadUntilClose(&partial);
+  REQUIRE_MESSAGE(got.has_value(), "not closed; read ", partial.size(), " bytes");
+  CHECK(got->empty());
+  // Other clients go on.
+  CHECK(modest.Call({"GET", "small"}) == "$1\r\nv\r\n");
+  CHECK(f.control().Call({"CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"}) ==
+        "+OK\r\n");
+  CHECK(modest.Call({"STRLEN", "big"}) == ":204800\r\n");
+}
+
 }  // namespace
 }  // namespace stash::test

@@ -50,7 +50,8 @@ static const char* FindCr(const char* from, const char* end) {
 // (or a lone "0") ending at '\r'. It accepts exactly what StringToInt64 accepts among such
 // strings, and digits hold no NUL, so FindCr would have found the same '\r'. Anything else
 // (signs, leading zeros, 19+ digits, no '\r' yet) returns false for the general path to decide.
-static bool FastCount(const char* p, const char* end, int64_t* value, const char** cr) {
+[[gnu::always_inline]] static inline bool FastCount(const char* p, const char* end, int64_t* value,
+                                                  const char** cr) {
   if (p >= end) return false;
   unsigned d = static_cast<unsigned char>(*p) - '0';
   if (d > 9) return false;

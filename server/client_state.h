@@ -110,6 +110,7 @@ struct ClientState {
   bool tracking_optin = false;
   bool tracking_optout = false;
   bool caching_given = false;  // CLIENT CACHING yes/no, for the next command only
+  bool monitor = false;        // MONITOR: receives every command run (server/monitor.h)
 };
 
 }  // namespace stash::server

@@ -49,6 +49,7 @@ Connection::~Connection() {
   if (state_.info) server_.clients.Remove(state_.info->id);
   DropClientSubscriptions(server_, state_);
   if (state_.tracking) server_.tracking.Disable(state_.info->id);
+  if (state_.monitor) server_.monitors.Remove(state_.info->id);
   if (!state_.watched.empty()) UnwatchAllKeys(server_, dispatcher_.worker_id(), state_);
 }
 

@@ -228,6 +228,12 @@ void Dispatcher::DispatchOne(ClientState& client, protocol::ReplyBuilder& reply,
     WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
     cmd = nullptr;
   }
+  // A MONITOR client counts as a replica in Redis: it may not touch the keyspace.
+  if (cmd != nullptr && client.monitor && (cmd->spec.flags & (kReadonly | kWrite | kMayReplicate))) {
+    error = "ERR Replica can't interact with the keyspace";
+    WorkerStats::Bump(stats_.per_command[cmd->id].rejected_calls);
+    cmd = nullptr;
+  }
   if (cmd == nullptr) {
     WorkerStats::Bump(stats_.error_replies);
     const Command* named = CommandTable::Get().Find(args[0]);
@@ -339,6 +345,12 @@ void Dispatcher::RunLocked(ClientState& client, protocol::ReplyBuilder& reply,
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start)
                   .count();
+  if (server_.monitors.active() && !(cmd->spec.flags & (kAdmin | kSkipMonitor))) {
+    // After the command, as Redis's call() does: SELECT shows its new database, and EXEC
+    // comes after the commands it ran. A script's own client has no connection: "lua".
+    server_.monitors.Feed(client.db, client.info ? std::string_view(client.info->addr) : "lua",
+                          args);
+  }
   CommandStats& cs = stats_.per_command[cmd->id];
   WorkerStats::Bump(stats_.commands_processed);
   WorkerStats::Bump(cs.calls);

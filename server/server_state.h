@@ -16,9 +16,10 @@
 #include "server/client_state.h"
 #include "server/config.h"
 #include "server/exec_lock.h"
-#include "server/scripting/script_state.h"
+#include "server/monitor.h"
 #include "server/notify.h"
 #include "server/pubsub.h"
+#include "server/scripting/script_state.h"
 #include "server/tracking.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
@@ -114,6 +115,7 @@ struct ServerState {
   BlockingRegistry blocking;
   PubSub pubsub;
   Tracking tracking{clients};
+  Monitors monitors;
   // One per database, installed on its shards: expiry and modifications reach tracking and
   // keyspace notifications through these.
   std::vector<std::unique_ptr<KeyEvents>> key_events;

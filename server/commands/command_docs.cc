@@ -190,15 +190,19 @@ void ReplyCommandInfo(CommandContext& ctx, const Command& cmd) {
 void ReplyCommandDocs(CommandContext& ctx, const Command& cmd) {
   protocol::ReplyBuilder& r = ctx.reply;
   const CommandSpec& s = cmd.spec;
-  r.MapHeader(cmd.is_container() ? 5 : 4);
+  // Redis leaves out a complexity its docs do not give (MONITOR's).
+  const bool has_complexity = s.complexity != nullptr && s.complexity[0] != '\0';
+  r.MapHeader(3 + (has_complexity ? 1 : 0) + (cmd.is_container() ? 1 : 0));
   r.Bulk("summary");
   r.Bulk(s.summary);
   r.Bulk("since");
   r.Bulk(s.since);
   r.Bulk("group");
   r.Bulk(s.group);
-  r.Bulk("complexity");
-  r.Bulk(s.complexity);
+  if (has_complexity) {
+    r.Bulk("complexity");
+    r.Bulk(s.complexity);
+  }
   if (cmd.is_container()) {
     r.Bulk("subcommands");
     r.MapHeader(cmd.subcommands.size());

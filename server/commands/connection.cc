@@ -170,6 +170,10 @@ void ResetCommand(CommandContext& ctx) {
     client.tracking = client.tracking_bcast = client.tracking_optin = false;
     client.tracking_optout = client.caching_given = false;
   }
+  if (client.monitor) {
+    client.monitor = false;
+    ctx.server.monitors.Remove(client.info->id);
+  }
   client.db = 0;
   client.authenticated = ctx.server.config->requirepass().empty();
   if (client.info) {

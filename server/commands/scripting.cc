@@ -21,12 +21,38 @@ namespace {
 
 scripting::Scripting& Scripts(CommandContext& ctx) { return *ctx.server.scripting; }
 
-void EvalCommand(CommandContext& ctx) { Scripts(ctx).Eval(ctx, false, false); }
-void EvalShaCommand(CommandContext& ctx) { Scripts(ctx).Eval(ctx, true, false); }
-void EvalRoCommand(CommandContext& ctx) { Scripts(ctx).Eval(ctx, false, true); }
-void EvalShaRoCommand(CommandContext& ctx) { Scripts(ctx).Eval(ctx, true, true); }
-void FcallCommand(CommandContext& ctx) { Scripts(ctx).Fcall(ctx, false); }
-void FcallRoCommand(CommandContext& ctx) { Scripts(ctx).Fcall(ctx, true); }
+// EVAL, EVALSHA and FCALL (and their _RO forms) are skip_monitor and fed to MONITOR here, before
+// they run, as Redis does: the commands their script runs then come after them.
+void FeedMonitorsBeforeScript(CommandContext& ctx) {
+  if (!ctx.server.monitors.active()) return;
+  ctx.server.monitors.Feed(
+      ctx.client.db, ctx.client.info ? std::string_view(ctx.client.info->addr) : "lua", ctx.args);
+}
+
+void EvalCommand(CommandContext& ctx) {
+  FeedMonitorsBeforeScript(ctx);
+  Scripts(ctx).Eval(ctx, false, false);
+}
+void EvalShaCommand(CommandContext& ctx) {
+  FeedMonitorsBeforeScript(ctx);
+  Scripts(ctx).Eval(ctx, true, false);
+}
+void EvalRoCommand(CommandContext& ctx) {
+  FeedMonitorsBeforeScript(ctx);
+  Scripts(ctx).Eval(ctx, false, true);
+}
+void EvalShaRoCommand(CommandContext& ctx) {
+  FeedMonitorsBeforeScript(ctx);
+  Scripts(ctx).Eval(ctx, true, true);
+}
+void FcallCommand(CommandContext& ctx) {
+  FeedMonitorsBeforeScript(ctx);
+  Scripts(ctx).Fcall(ctx, false);
+}
+void FcallRoCommand(CommandContext& ctx) {
+  FeedMonitorsBeforeScript(ctx);
+  Scripts(ctx).Fcall(ctx, true);
+}
 
 void ContainerCommand(CommandContext& ctx) { SubcommandSyntaxError(ctx); }
 

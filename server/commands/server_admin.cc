@@ -266,6 +266,17 @@ void DebugCommand(CommandContext& ctx) {
   SubcommandSyntaxError(ctx);
 }
 
+// MONITOR (server/monitor.h). As in Redis: not inside a transaction (EXEC's client may not
+// block), and a second MONITOR on the same connection is ignored without a reply.
+void MonitorCommand(CommandContext& ctx) {
+  ClientState& client = ctx.client;
+  if (client.in_exec) return ctx.Error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+  if (client.monitor || !client.info) return;
+  client.monitor = true;
+  ctx.server.monitors.Add(client.info);
+  ctx.reply.Ok();
+}
+
 }  // namespace
 
 void RegisterServerCommands(CommandTable& table) {
@@ -304,6 +315,9 @@ void RegisterServerCommands(CommandTable& table) {
              "O(N) when saving, where N is the total number of keys in all databases when "
              "saving data, otherwise O(1)",
              "admin slow dangerous"});
+  table.Add({"monitor", 1, kAdmin | kNoscript | kLoading | kStale | kNoKeyspace, 0, 0, 0,
+             MonitorCommand, "server", "Listen for all requests received by the server in real time",
+             "1.0.0", "", "admin slow dangerous"});
   table.Add({"debug", -2, kAdmin | kNoscript | kLoading | kStale | kNoKeyspace, 0, 0, 0,
              DebugCommand, "server", "A container for debugging commands", "1.0.0",
              "Depends on subcommand.", "admin slow dangerous"});

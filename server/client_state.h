@@ -33,6 +33,7 @@ struct ClientInfo : std::enable_shared_from_this<ClientInfo> {
   std::atomic<int> multi{-1};  // queued commands, -1 outside MULTI
   std::atomic<const Command*> last_command{nullptr};
   std::atomic<bool> killed{false};
+  std::atomic<bool> monitor{false};  // in MONITOR mode (CLIENT LIST's "O" flag)
   // Pub/Sub subscriptions (channels, patterns, shard channels), for CLIENT LIST and for
   // Redis's "client in Pub/Sub mode" rules; written by the client's own worker only.
   std::atomic<int> subscriptions{0};

@@ -70,6 +70,7 @@ std::string ClientLine(const ClientInfo& info, const Tracking& tracking, int64_t
   number("idle", (now_ms - info.last_interaction_ms.load(std::memory_order_relaxed)) / 1000);
   Tracking::Info track = tracking.InfoOf(info.id);
   std::string flags;
+  if (info.monitor.load(std::memory_order_relaxed)) flags += 'O';
   if (info.in_pubsub()) flags += 'P';
   if (multi >= 0) flags += 'x';
   if (track.on) flags += 't';

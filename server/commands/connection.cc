@@ -172,6 +172,7 @@ void ResetCommand(CommandContext& ctx) {
   }
   if (client.monitor) {
     client.monitor = false;
+    client.info->monitor.store(false);
     ctx.server.monitors.Remove(client.info->id);
   }
   client.db = 0;

@@ -273,6 +273,7 @@ void MonitorCommand(CommandContext& ctx) {
   if (client.in_exec) return ctx.Error("ERR MONITOR isn't allowed for DENY BLOCKING client");
   if (client.monitor || !client.info) return;
   client.monitor = true;
+  client.info->monitor.store(true);
   ctx.server.monitors.Add(client.info);
   ctx.reply.Ok();
 }

@@ -71,6 +71,11 @@ TEST_CASE("a MONITOR client may not touch the keyspace, sees its own commands, a
   ServerFixture f(kind, 2);
   RespClient m = f.Connect();
   CHECK(m.Call({"MONITOR"}) == "+OK\r\n");
+  RespClient o = f.Connect();
+  std::string list = o.Call({"CLIENT", "LIST"});
+  CHECK(list.find(" flags=O ") != std::string::npos);
+  CHECK(o.Call({"PING"}) == "+PONG\r\n");
+  CHECK(NextLine(m) == "+T [0 ADDR] \"PING\"\r\n");  // CLIENT LIST is admin: not shown
   CHECK(m.Call({"GET", "a"}) == "-ERR Replica can't interact with the keyspace\r\n");
   // Its own command's line follows the reply.
   CHECK(m.Call({"ECHO", "x"}) == "$1\r\nx\r\n");
@@ -78,7 +83,6 @@ TEST_CASE("a MONITOR client may not touch the keyspace, sees its own commands, a
   CHECK(m.Call({"RESET"}) == "+RESET\r\n");
   CHECK(m.Call({"GET", "a"}) == "$-1\r\n");
   // No longer monitoring: another client's command reaches it no more.
-  RespClient o = f.Connect();
   CHECK(o.Call({"SET", "a", "1"}) == "+OK\r\n");
   CHECK(m.Call({"GET", "a"}) == "$1\r\n1\r\n");
 }

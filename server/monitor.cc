@@ -42,8 +42,9 @@ void AppendRepr(std::string* out, std::string_view s) {
 bool Redacted(const std::vector<std::string_view>& args, size_t i) {
   if (EqualsNoCase(args[0], "auth")) return args.size() <= 3 && i >= 1;  // else a syntax error
   if (!EqualsNoCase(args[0], "hello")) return false;
-  // HELLO [protover [AUTH username password] [SETNAME clientname]]; parsing stops at the first
-  // option it does not know.
+  // HELLO [protover [AUTH username password] [SETNAME clientname]]: a bad protover is refused
+  // before the options are read, and their parsing stops at the first one it does not know.
+  if (args.size() < 2 || (args[1] != "2" && args[1] != "3")) return false;
   for (size_t j = 2; j < args.size(); ++j) {
     if (EqualsNoCase(args[j], "auth") && j + 2 < args.size()) {
       if (i == j + 1 || i == j + 2) return true;

@@ -347,9 +347,8 @@ void Dispatcher::RunLocked(ClientState& client, protocol::ReplyBuilder& reply,
                   .count();
   if (server_.monitors.active() && !(cmd->spec.flags & (kAdmin | kSkipMonitor))) {
     // After the command, as Redis's call() does: SELECT shows its new database, and EXEC
-    // comes after the commands it ran. A script's own client has no connection: "lua".
-    server_.monitors.Feed(client.db, client.info ? std::string_view(client.info->addr) : "lua",
-                          args);
+    // comes after the commands it ran.
+    server_.monitors.Feed(client, args);
   }
   CommandStats& cs = stats_.per_command[cmd->id];
   WorkerStats::Bump(stats_.commands_processed);

@@ -29,6 +29,11 @@ class Monitors {
   void Remove(uint64_t client_id);
   // Sends the line for args (run in database db by origin) to every monitor.
   void Feed(int db, std::string_view origin, const std::vector<std::string_view>& args);
+  // The same for a command client ran, in its current database; a script's own client has no
+  // connection, and shows as "lua".
+  void Feed(const ClientState& client, const std::vector<std::string_view>& args) {
+    Feed(client.db, client.info ? std::string_view(client.info->addr) : "lua", args);
+  }
 
  private:
   std::mutex mu_;

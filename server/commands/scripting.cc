@@ -23,36 +23,21 @@ scripting::Scripting& Scripts(CommandContext& ctx) { return *ctx.server.scriptin
 
 // EVAL, EVALSHA and FCALL (and their _RO forms) are skip_monitor and fed to MONITOR here, before
 // they run, as Redis does: the commands their script runs then come after them.
-void FeedMonitorsBeforeScript(CommandContext& ctx) {
-  if (!ctx.server.monitors.active()) return;
-  ctx.server.monitors.Feed(
-      ctx.client.db, ctx.client.info ? std::string_view(ctx.client.info->addr) : "lua", ctx.args);
+void Eval(CommandContext& ctx, bool by_sha, bool read_only) {
+  if (ctx.server.monitors.active()) ctx.server.monitors.Feed(ctx.client, ctx.args);
+  Scripts(ctx).Eval(ctx, by_sha, read_only);
+}
+void Fcall(CommandContext& ctx, bool read_only) {
+  if (ctx.server.monitors.active()) ctx.server.monitors.Feed(ctx.client, ctx.args);
+  Scripts(ctx).Fcall(ctx, read_only);
 }
 
-void EvalCommand(CommandContext& ctx) {
-  FeedMonitorsBeforeScript(ctx);
-  Scripts(ctx).Eval(ctx, false, false);
-}
-void EvalShaCommand(CommandContext& ctx) {
-  FeedMonitorsBeforeScript(ctx);
-  Scripts(ctx).Eval(ctx, true, false);
-}
-void EvalRoCommand(CommandContext& ctx) {
-  FeedMonitorsBeforeScript(ctx);
-  Scripts(ctx).Eval(ctx, false, true);
-}
-void EvalShaRoCommand(CommandContext& ctx) {
-  FeedMonitorsBeforeScript(ctx);
-  Scripts(ctx).Eval(ctx, true, true);
-}
-void FcallCommand(CommandContext& ctx) {
-  FeedMonitorsBeforeScript(ctx);
-  Scripts(ctx).Fcall(ctx, false);
-}
-void FcallRoCommand(CommandContext& ctx) {
-  FeedMonitorsBeforeScript(ctx);
-  Scripts(ctx).Fcall(ctx, true);
-}
+void EvalCommand(CommandContext& ctx) { Eval(ctx, false, false); }
+void EvalShaCommand(CommandContext& ctx) { Eval(ctx, true, false); }
+void EvalRoCommand(CommandContext& ctx) { Eval(ctx, false, true); }
+void EvalShaRoCommand(CommandContext& ctx) { Eval(ctx, true, true); }
+void FcallCommand(CommandContext& ctx) { Fcall(ctx, false); }
+void FcallRoCommand(CommandContext& ctx) { Fcall(ctx, true); }
 
 void ContainerCommand(CommandContext& ctx) { SubcommandSyntaxError(ctx); }
 
